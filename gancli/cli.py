@@ -1,0 +1,260 @@
+"""The `gancli` command line: parse, build a config, call one function, print.
+
+Diagnostics go to stderr, results to stdout. Known errors become one line on stderr and
+a non-zero exit code (2 for usage errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+from rich.console import Console
+from rich.table import Table
+
+from gancli import config as config_lib
+from gancli.config import ConfigError
+
+app = typer.Typer(
+    name="gancli",
+    help="GAN experiments on JAX: many seeds in one compiled program.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXAMPLE_TRAIN = """
+Examples:
+
+  gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000
+
+  gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
+
+  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
+
+  gancli train --resume runs/w --steps 10000
+"""
+
+# ---- shared options -----------------------------------------------------------------------
+
+Loss = Annotated[str | None, typer.Option(help="gan (minimax), nsgan (non-saturating) or wgan.")]
+Dataset = Annotated[
+    str | None, typer.Option(help="ring8, grid25, ring8-pacgan, digits, or an IDX/.npz path.")
+]
+Steps = Annotated[int | None, typer.Option(help="Generator updates in total.")]
+Seeds = Annotated[int | None, typer.Option(help="Independent replicas trained together.")]
+Seed = Annotated[int | None, typer.Option(help="Base seed: replica i uses seed + i.")]
+Clip = Annotated[float | None, typer.Option(help="WGAN: clip critic weights to [-clip, clip].")]
+NCritic = Annotated[
+    int | None, typer.Option("--n-critic", help="Critic updates per generator update.")
+]
+BatchSize = Annotated[int | None, typer.Option(help="Batch size for both players.")]
+LrG = Annotated[float | None, typer.Option("--lr-g", help="Generator learning rate.")]
+LrD = Annotated[float | None, typer.Option("--lr-d", help="Discriminator/critic learning rate.")]
+Optimizer = Annotated[str | None, typer.Option(help="adam, rmsprop or sgd.")]
+ZDim = Annotated[int | None, typer.Option("--z-dim", help="Latent dimension.")]
+Hidden = Annotated[int | None, typer.Option(help="Width (MLP units; DCGAN features).")]
+Depth = Annotated[int | None, typer.Option(help="MLP hidden layers.")]
+Variant = Annotated[
+    str | None,
+    typer.Option(help="Generator variant: default, narrow (half width), nobn (images)."),
+]
+LogEvery = Annotated[int | None, typer.Option(help="Steps between logged metrics.")]
+EvalEvery = Annotated[int | None, typer.Option(help="Steps between quality evaluations.")]
+CkptEvery = Annotated[int | None, typer.Option(help="Steps between checkpoints.")]
+Keep = Annotated[int | None, typer.Option(help="Newest checkpoints kept.")]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def _overrides(**flags) -> dict:
+    return {k: v for k, v in flags.items() if v is not None}
+
+
+def _metric_table(title: str, rows: list[dict], summary: dict | None = None) -> Table:
+    table = Table(title=title)
+    names = [k for k in rows[0] if k not in ("seed", "diverged_at", "step", "diverged")]
+    table.add_column("seed", justify="right")
+    for n in names:
+        table.add_column(n, justify="right")
+    table.add_column("status")
+
+    def fmt(v) -> str:
+        if v is None:
+            return "-"
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    for r in rows:
+        status = f"diverged@{r['diverged_at']}" if r.get("diverged_at") is not None else "ok"
+        table.add_row(str(r["seed"]), *[fmt(r.get(n)) for n in names], status)
+    if summary:
+        table.add_section()
+        table.add_row("mean", *[fmt(summary["mean"].get(n)) for n in names],
+                      f"{summary['diverged']} diverged", style="bold")  # fmt: skip
+        table.add_row("± std", *[fmt(summary["std"].get(n)) for n in names], "")
+    return table
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+@app.command(epilog=EXAMPLE_TRAIN)
+def train(
+    loss: Loss = None,
+    dataset: Dataset = None,
+    steps: Steps = None,
+    seeds: Seeds = None,
+    seed: Seed = None,
+    clip: Clip = None,
+    n_critic: NCritic = None,
+    batch_size: BatchSize = None,
+    lr_g: LrG = None,
+    lr_d: LrD = None,
+    optimizer: Optimizer = None,
+    z_dim: ZDim = None,
+    hidden: Hidden = None,
+    depth: Depth = None,
+    generator_variant: Variant = None,
+    critic_boost: Annotated[
+        bool | None,
+        typer.Option(
+            "--critic-boost/--no-critic-boost",
+            help="WGAN paper: 100 critic updates in the first 25 and every 500th G step.",
+        ),
+    ] = None,
+    image_size: Annotated[int | None, typer.Option(help="Image side (image data).")] = None,
+    log_every: LogEvery = None,
+    eval_every: EvalEvery = None,
+    checkpoint_every: CkptEvery = None,
+    keep: Keep = None,
+    config: ConfigFile = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default runs/LOSS-DATASET).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a non-empty run directory.")] = False,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue RUN_DIR from its latest checkpoint.")
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train a GAN over many seeds at once and write a run directory."""
+    from gancli import runner
+
+    flags = _overrides(
+        loss=loss, dataset=dataset, steps=steps, seeds=seeds, seed=seed, clip=clip,
+        n_critic=n_critic, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, optimizer=optimizer,
+        z_dim=z_dim, hidden=hidden, depth=depth, generator_variant=generator_variant,
+        critic_boost=critic_boost, image_size=image_size, log_every=log_every,
+        eval_every=eval_every, checkpoint_every=checkpoint_every, keep=keep,
+    )  # fmt: skip
+    if resume is not None:
+        if config is not None or out_dir is not None:
+            raise ConfigError("--resume continues a run with its saved config: drop --config/--out")
+        result = runner.resume(resume, flags, quiet=quiet)
+    else:
+        base = config_lib.load(config) if config is not None else config_lib.Config()
+        cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
+        target = out_dir or Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}"
+        result = runner.train(cfg, target, force=force, quiet=quiet)
+    if not quiet:
+        title = f"{result.cfg.loss} on {result.cfg.dataset}, step {result.step}"
+        out.print(_metric_table(title, result.seeds, result.summary))
+    out.print(f"results in {result.run_dir}")
+
+
+@app.command(
+    epilog="Examples:\n\n  gancli sample runs/wgan-ring8 --n 1000 --out ring.png\n\n"
+    "  gancli sample runs/w --all-seeds --step 2000 --out all.npy"
+)
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with checkpoints.")],
+    n: Annotated[int, typer.Option("--n", help="Samples per seed.")] = 1000,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Output: FILE.png and FILE.npy are both written.")
+    ] = Path("samples.png"),
+    step: Annotated[int | None, typer.Option(help="Checkpoint step (default latest).")] = None,
+    seed_index: Annotated[int, typer.Option(help="Which replica (0-based).")] = 0,
+    all_seeds: Annotated[bool, typer.Option(help="Every replica: (S, N, ...), a panel each.")] = False,
+    z_seed: Annotated[int, typer.Option(help="Seed of the latent noise.")] = 0,
+) -> None:
+    """Draw samples from a run's checkpoint; write a PNG and a .npy."""
+    from gancli import sampling
+
+    paths = sampling.sample_to_files(run_dir, n, out_file, step, seed_index, all_seeds, z_seed)
+    for p in paths:
+        out.print(str(p))
+
+
+@app.command(name="eval", epilog="Example:\n\n  gancli eval runs/wgan-ring8 --step 2000 --json")
+def eval_(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory with checkpoints.")],
+    step: Annotated[int | None, typer.Option(help="Checkpoint step (default latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Recompute the quality metrics of a checkpoint for every seed."""
+    from gancli import sampling
+
+    result = sampling.evaluate_run(run_dir, step)
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    out.print(_metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
+
+
+@app.command(epilog="Example:\n\n  XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices")
+def devices() -> None:
+    """Print the JAX backend and the devices it sees."""
+    import jax
+
+    out.print(f"backend: {jax.default_backend()}")
+    out.print(f"processes: {jax.process_count()} (this is process {jax.process_index()})")
+    for d in jax.devices():
+        out.print(f"  {d.id}: {d.device_kind} {d}")
+
+
+# ---- entry point --------------------------------------------------------------------------
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from gancli.checkpoint import CheckpointError
+    from gancli.data.images import DataError
+    from gancli.runner import TrainingStopped
+
+    return ConfigError, DataError, CheckpointError, TrainingStopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and exits with) the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    code = 0
+    try:
+        app(args=args, prog_name="gancli", standalone_mode=False)
+    except TyperException as e:  # Typer's (vendored click's) usage errors
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())
+            code = 0
+        else:
+            cmd = ctx.command_path if ctx is not None else "gancli"
+            err.print(f"error: {e.format_message()} (see `{cmd} --help`)", highlight=False)
+            code = e.exit_code
+    except typer.Exit as e:
+        code = e.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted", highlight=False)
+        code = 130
+    except _known_errors() as e:
+        err.print(f"error: {e}", highlight=False, soft_wrap=True)
+        code = getattr(e, "exit_code", 2)
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,54 @@
+"""Quality of a state's samples, per seed, from a fixed z so steps are comparable."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from gancli import metrics
+from gancli.data import Dataset
+from gancli.data.mixtures import sample_mixture
+from gancli.train import GANProgram
+
+EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training
+
+
+def fixed_z(seeds: list[int], n: int, z_dim: int) -> jax.Array:
+    """The same latent points for a seed at every evaluation: (S, n, z_dim)."""
+    keys = [jax.random.fold_in(jax.random.key(s), EVAL_STREAM) for s in seeds]
+    return jax.numpy.stack([jax.random.normal(k, (n, z_dim)) for k in keys])
+
+
+class Evaluator:
+    """Draws `eval_samples` per seed and scores them against the data."""
+
+    def __init__(self, program: GANProgram, data: Dataset, seeds: list[int] | None = None):
+        cfg = program.cfg
+        self.program, self.data = program, data
+        self.seeds = seeds if seeds is not None else cfg.seed_list
+        self.z = fixed_z(self.seeds, cfg.eval_samples, cfg.z_dim)
+        if data.mixture is not None:
+            self.names = metrics.MIXTURE_METRICS
+            key = jax.random.key(EVAL_STREAM)  # one data reference shared by every seed
+            self.ref = np.asarray(
+                sample_mixture(
+                    jax.numpy.asarray(data.array), data.mixture.std, key, metrics.W1_POINTS
+                )
+            )
+        else:
+            from gancli import image_eval
+
+            self.image = image_eval.ImageScorer(data)
+            self.names = self.image.names
+
+    def samples(self, state) -> np.ndarray:
+        """(S, eval_samples, *sample_shape) from the fixed z."""
+        return np.asarray(self.program.sample(state, self.z))
+
+    def __call__(self, state) -> tuple[np.ndarray, list[dict]]:
+        x = self.samples(state)
+        if self.data.mixture is not None:
+            scores = [metrics.mixture_quality(xs, self.data.mixture, self.ref) for xs in x]
+        else:
+            scores = [self.image.score(xs) for xs in x]
+        return x, scores

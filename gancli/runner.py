@@ -1,0 +1,415 @@
+"""The host loop around the compiled core: run directory, logs, evaluation, checkpoints.
+
+Python only works between chunks. A chunk's metrics are read after the next chunk has
+been dispatched, so the device never waits for logging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from gancli import config as config_lib
+from gancli import data as data_lib
+from gancli import plots
+from gancli.checkpoint import Checkpointer, CheckpointError
+from gancli.config import Config, ConfigError
+from gancli.evaluate import Evaluator
+from gancli.metrics import mean_std
+from gancli.progress import TrainProgress
+from gancli.train import METRIC_NAMES, GANProgram
+
+# Settings a resumed run may change: they do not alter the computation.
+RESUMABLE = {"steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"}
+
+
+class TrainingStopped(Exception):
+    """Training ended early; `exit_code` says how, the message says what to do."""
+
+    exit_code = 1
+
+
+class Interrupted(TrainingStopped):
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class AllDiverged(TrainingStopped):
+    exit_code = 1
+
+
+@dataclasses.dataclass
+class RunResult:
+    run_dir: Path
+    cfg: Config
+    step: int
+    seeds: list[dict]  # per seed: seed, diverged_at, final metrics
+    summary: dict
+    wall_time_s: float
+
+
+# ---- run directory ------------------------------------------------------------------------
+
+
+def prepare_run_dir(out: str | Path, force: bool) -> Path:
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not force:
+            raise ConfigError(
+                f"run directory {run_dir} already exists and is not empty: "
+                "use --resume to continue it or --force to overwrite it"
+            )
+        shutil.rmtree(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot create run directory {run_dir}: {e.strerror}") from None
+    return run_dir
+
+
+def environment() -> dict:
+    def version(pkg: str) -> str | None:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    packages = ["gancli", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy"]
+    return {
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "versions": {p: version(p) for p in packages},
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "process_count": jax.process_count(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    }
+
+
+def append_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("a") as f:
+        for row in rows:
+            f.write(json.dumps(row, allow_nan=False, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(type(o).__name__)
+
+
+def _finite_or_none(v: float):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def truncate_jsonl(path: Path, last_step: int) -> None:
+    """Drop rows logged after `last_step` (written before a crash, redone on resume)."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= last_step]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(line + "\n" for line in keep))
+    tmp.replace(path)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# ---- signals ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stop_requests():
+    """Turn SIGINT/SIGTERM into a flag checked between chunks (the chunk in flight ends)."""
+    caught: list[int] = []
+
+    def handler(signum, frame):
+        if caught:  # a second Ctrl-C: the user really wants out
+            raise KeyboardInterrupt
+        caught.append(signum)
+
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for s in old:
+            signal.signal(s, handler)
+    except ValueError:  # not the main thread: no handlers, no graceful stop
+        old = {}
+    try:
+        yield caught
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+# ---- training -----------------------------------------------------------------------------
+
+
+def train(
+    cfg: Config,
+    out: str | Path,
+    *,
+    force: bool = False,
+    quiet: bool = False,
+    program: GANProgram | None = None,
+    state=None,
+) -> RunResult:
+    """A fresh run in `out`. `program`/`state` let tests and benchmarks inject their own."""
+    cfg = config_lib.resolve(cfg)
+    data = data_lib.load(cfg.dataset, cfg.image_size)
+    program = program or GANProgram.build(cfg, data)
+    run_dir = prepare_run_dir(out, force)
+    config_lib.save(cfg, run_dir / "config.toml")
+    (run_dir / "env.json").write_text(json.dumps(environment(), indent=2) + "\n")
+    state = state if state is not None else program.init()
+    return _loop(program, data, state, run_dir, start=0, quiet=quiet)
+
+
+def check_resume_overrides(saved: Config, overrides: dict) -> Config:
+    conflicts = [
+        f"{k.replace('_', '-')} {getattr(saved, k)!r} -> {v!r}"
+        for k, v in overrides.items()
+        if k not in RESUMABLE and v is not None and v != getattr(saved, k)
+    ]
+    if conflicts:
+        raise ConfigError(
+            "cannot resume with a different experiment ("
+            + "; ".join(conflicts)
+            + "): only "
+            + ", ".join(sorted(k.replace("_", "-") for k in RESUMABLE))
+            + " may change"
+        )
+    return config_lib.resolve(
+        saved.replace(**{k: v for k, v in overrides.items() if k in RESUMABLE and v is not None})
+    )
+
+
+def resume(run_dir: str | Path, overrides: dict | None = None, *, quiet: bool = False) -> RunResult:
+    """Continue a run from its latest checkpoint, bit for bit."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
+    with Checkpointer(run_dir, read_only=True) as ck:
+        step = ck.latest_step()
+        if step is None:
+            raise CheckpointError(f"no checkpoints in {run_dir}: nothing to resume", exit_code=2)
+        saved = ck.read_config(step)
+    cfg = check_resume_overrides(saved, overrides or {})
+    if cfg.steps < step:
+        raise ConfigError(f"--steps {cfg.steps} is below the checkpoint's step {step}")
+    data = data_lib.load(cfg.dataset, cfg.image_size)
+    program = GANProgram.build(cfg, data)
+    with Checkpointer(run_dir, keep=cfg.keep, read_only=True) as ck:
+        state = ck.restore(step, program.abstract_state())
+    config_lib.save(cfg, run_dir / "config.toml")
+    for name in ("metrics.jsonl", "eval.jsonl"):
+        truncate_jsonl(run_dir / name, step)
+    return _loop(program, data, state, run_dir, start=step, quiet=quiet)
+
+
+def _boundaries(cfg: Config, step: int) -> int:
+    """The end of the chunk starting at `step`: the next log, eval, checkpoint or the end."""
+    nxt = [(step // n + 1) * n for n in (cfg.log_every, cfg.eval_every, cfg.checkpoint_every)]
+    return min([*nxt, cfg.steps])
+
+
+def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bool) -> RunResult:
+    cfg = program.cfg
+    t_start = time.perf_counter()
+    evaluator = Evaluator(program, data)
+    data_array = program.put_data(data.array)
+    label = f"{cfg.loss}/{Path(data.name).name}"
+    bar = TrainProgress(label, start, cfg.steps, cfg.seeds, quiet)
+    diverged_seen: set[int] = set()
+    last: tuple = ()  # (samples, eval rows) of the latest evaluation
+    step = start
+    pending = None  # (end_step, metrics) of the chunk dispatched last
+
+    def flush(p) -> None:
+        end, m = p
+        m = jax.device_get(m)
+        rows = []
+        for i, seed in enumerate(cfg.seed_list):
+            vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
+            rows.append({"step": end, "seed": seed, **vals, "diverged": vals["d_loss"] is None})
+        append_jsonl(run_dir / "metrics.jsonl", rows)
+        bar.update(end, float(np.nanmean(m["d_loss"])), float(np.nanmean(m["g_loss"])))
+
+    def check_divergence() -> None:
+        div = np.asarray(jax.device_get(state.diverged_at))
+        for i in np.flatnonzero(div >= 0):
+            if i not in diverged_seen:
+                diverged_seen.add(int(i))
+                bar.note(
+                    f"seed {cfg.seed_list[i]} diverged at step {int(div[i])} (non-finite loss or "
+                    f"parameters): frozen at its last finite state, "
+                    f"{cfg.seeds - len(diverged_seen)} of {cfg.seeds} seeds go on"
+                )
+
+    def evaluate(at: int) -> None:
+        nonlocal last
+        x, scores = evaluator(state)
+        div = np.asarray(jax.device_get(state.diverged_at))
+        rows = []
+        for i, (seed, s) in enumerate(zip(cfg.seed_list, scores, strict=True)):
+            diverged = bool(div[i] >= 0)
+            rows.append(
+                {
+                    "step": at,
+                    "seed": seed,
+                    "diverged": diverged,
+                    **{k: _finite_or_none(v) for k, v in s.items()},
+                }
+            )
+        append_jsonl(run_dir / "eval.jsonl", rows)
+        last = (x, rows)
+        plots.save_panels(
+            run_dir / "samples" / f"step_{at:07d}.png",
+            list(x[:, :1000] if data.mixture is not None else x[:, :64]),
+            [f"seed {r['seed']}" for r in rows],
+            data.mixture,
+            suptitle=f"{label} step {at}",
+        )
+
+    with Checkpointer(run_dir, keep=cfg.keep) as ck, stop_requests() as stop:
+        if start == 0:
+            evaluate(0)
+        compiled_at = None
+        while step < cfg.steps:
+            end = _boundaries(cfg, step)
+            state, m = program.run_chunk(end - step)(state, data_array)
+            if pending is not None:
+                flush(pending)
+            elif compiled_at is None:
+                jax.block_until_ready(m)  # the first chunk includes compilation
+                compiled_at = end
+                bar.restart_clock(end)
+            pending, step = (end, m), end
+            at_eval = step % cfg.eval_every == 0 or step == cfg.steps
+            at_ckpt = step % cfg.checkpoint_every == 0 or step == cfg.steps
+            if at_eval or at_ckpt or stop:
+                flush(pending)
+                pending = None
+                check_divergence()
+                if at_eval:
+                    evaluate(step)
+                if at_ckpt or stop:
+                    ck.save(step, state, cfg)
+                if len(diverged_seen) == cfg.seeds:
+                    ck.wait()
+                    bar.close()
+                    first = int(np.asarray(state.diverged_at).min())
+                    raise AllDiverged(
+                        f"every seed diverged (first at step {first}); the checkpoints in "
+                        f"{run_dir / 'checkpoints'} hold their last finite states"
+                    )
+                if stop:
+                    ck.wait()
+                    bar.close()
+                    name = signal.Signals(stop[0]).name
+                    raise Interrupted(
+                        stop[0],
+                        f"{name}: saved step {step} in {run_dir}; continue with "
+                        f"`gancli train --resume {run_dir}`",
+                    )
+        bar.close()
+    wall = time.perf_counter() - t_start
+    if not last or last[1][0]["step"] != step:  # e.g. resumed at the final step
+        x, scores = evaluator(state)
+        last = (x, [{"step": step, **s} for s in scores])
+    return finish(run_dir, cfg, data, step, state, last, wall, bar.rate)
+
+
+def finish(
+    run_dir: Path, cfg: Config, data, step: int, state, last: tuple, wall: float, rate: float
+) -> RunResult:
+    """summary.json and one PNG of final samples over the data per seed."""
+    x, last_eval = last
+    div = np.asarray(jax.device_get(state.diverged_at))
+    seeds = []
+    for i, seed in enumerate(cfg.seed_list):
+        ev = {k: v for k, v in last_eval[i].items() if k not in ("step", "seed", "diverged")}
+        seeds.append({"seed": seed, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
+    names = [k for k in seeds[0] if k not in ("seed", "diverged_at")]
+    stats = {k: mean_std([s[k] for s in seeds]) for k in names}
+    summary = {
+        "run_dir": str(run_dir),
+        "loss": cfg.loss,
+        "dataset": cfg.dataset,
+        "step": step,
+        "seeds": seeds,
+        "diverged": sum(s["diverged_at"] is not None for s in seeds),
+        "mean": {k: _finite_or_none(m) for k, (m, _) in stats.items()},
+        "std": {k: _finite_or_none(sd) for k, (_, sd) in stats.items()},
+        "wall_time_s": round(wall, 3),
+        "seed_steps_per_s": round(rate, 1),
+    }
+    tmp = run_dir / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.replace(run_dir / "summary.json")
+    for i, seed in enumerate(cfg.seed_list):
+        plots.save_panels(
+            run_dir / "samples" / f"final_seed{seed}.png",
+            [x[i]],
+            [f"{cfg.loss} seed {seed}, step {step}"],
+            data.mixture,
+        )
+    return RunResult(run_dir, cfg, step, seeds, summary, wall)
+
+
+# ---- reading a run back -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class LoadedRun:
+    cfg: Config
+    data: data_lib.Dataset
+    program: GANProgram
+    state: object
+    step: int
+
+
+def load_run(run_dir: str | Path, step: int | None = None) -> LoadedRun:
+    """Restore a run's checkpoint (latest by default) with the config saved inside it."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
+    with Checkpointer(run_dir, read_only=True) as ck:
+        steps = ck.steps()
+        if not steps:
+            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
+        if step is None:
+            step = steps[-1]
+        elif step not in steps:
+            raise CheckpointError(
+                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
+            )
+        cfg = config_lib.resolve(ck.read_config(step))
+        data = data_lib.load(cfg.dataset, cfg.image_size)
+        program = GANProgram.build(cfg, data)
+        state = ck.restore(step, program.abstract_state())
+    return LoadedRun(cfg, data, program, state, step)

@@ -1,0 +1,277 @@
+"""The pure training core: state pytree, one step for both players, scan, vmap, sharding.
+
+`state, metrics = program.run_chunk(length)(state, data)` is one compiled call that runs
+`length` steps for every seed. Python only moves between chunks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from gancli import models
+from gancli.config import Config
+from gancli.data import Dataset
+from gancli.losses import LOSSES, Loss, d_output
+
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
+BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th
+
+
+@struct.dataclass
+class GANState:
+    """Everything one seed needs to continue training, as plain arrays."""
+
+    step: jax.Array  # int32 (): generator updates done
+    key: jax.Array  # uint32 raw key data; step t draws from fold_in(key, t)
+    g_params: Any
+    g_stats: Any  # batch statistics ({} for models without batchnorm)
+    g_opt: Any
+    d_params: Any
+    d_stats: Any
+    d_opt: Any
+    diverged_at: jax.Array  # int32 (): first step with a non-finite value, -1 if none
+
+
+def make_optimizer(name: str, lr: float, cfg: Config) -> optax.GradientTransformation:
+    if name == "adam":
+        return optax.adam(lr, b1=cfg.beta1, b2=cfg.beta2)
+    if name == "rmsprop":
+        # The WGAN paper's RMSProp (PyTorch defaults: decay 0.99, eps 1e-8).
+        return optax.rmsprop(lr, decay=0.99, eps=1e-8)
+    if name == "sgd":
+        return optax.sgd(lr)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def _apply(module: nn.Module, params, stats, x, train: bool):
+    """Run a model; returns (output, new batch stats). `stats` is {} without batchnorm."""
+    if not stats:
+        return module.apply({"params": params}, x, train=train), stats
+    variables = {"params": params, "batch_stats": stats}
+    if not train:
+        return module.apply(variables, x, train=False), stats
+    out, updates = module.apply(variables, x, train=True, mutable=["batch_stats"])
+    return out, updates["batch_stats"]
+
+
+def _all_finite(tree) -> jax.Array:
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GANProgram:
+    """The compiled pieces of one experiment: init, step, chunk, sample."""
+
+    cfg: Config
+    data: Dataset
+    generator: nn.Module
+    discriminator: nn.Module
+    loss: Loss
+    g_tx: optax.GradientTransformation
+    d_tx: optax.GradientTransformation
+    mesh: Mesh | None
+
+    @classmethod
+    def build(cls, cfg: Config, data: Dataset, devices=None) -> GANProgram:
+        g, d = models.build(cfg, data)
+        devices = list(devices if devices is not None else jax.devices())
+        mesh = Mesh(np.array(devices), ("seed",)) if len(devices) > 1 else None
+        if mesh is not None and cfg.seeds % len(devices):
+            from gancli.config import ConfigError
+
+            raise ConfigError(
+                f"seeds ({cfg.seeds}) must be a multiple of the device count ({len(devices)}) "
+                "to shard the seed axis; pick seeds accordingly"
+            )
+        return cls(
+            cfg,
+            data,
+            g,
+            d,
+            LOSSES[cfg.loss],
+            make_optimizer(cfg.optimizer, cfg.lr_g, cfg),
+            make_optimizer(cfg.optimizer, cfg.lr_d, cfg),
+            mesh,
+        )
+
+    # ---- one seed -------------------------------------------------------------------------
+
+    def init_one(self, key_data: jax.Array) -> GANState:
+        k_init, k_train = jax.random.split(jax.random.wrap_key_data(key_data))
+        k_g, k_d = jax.random.split(k_init)
+        cfg = self.cfg
+        z = jnp.zeros((2, cfg.z_dim))
+        x = jnp.zeros((2, *self.data.sample_shape))
+        g_vars = self.generator.init(k_g, z, train=False)
+        d_vars = self.discriminator.init(k_d, x, train=False)
+        d_params = d_vars["params"]
+        if self.loss.critic:
+            d_params = optax.projections.projection_box(d_params, -cfg.clip, cfg.clip)
+        return GANState(
+            step=jnp.zeros((), jnp.int32),
+            key=jax.random.key_data(k_train),
+            g_params=g_vars["params"],
+            g_stats=g_vars.get("batch_stats", {}),
+            g_opt=self.g_tx.init(g_vars["params"]),
+            d_params=d_params,
+            d_stats=d_vars.get("batch_stats", {}),
+            d_opt=self.d_tx.init(d_params),
+            diverged_at=jnp.full((), -1, jnp.int32),
+        )
+
+    def generate(self, g_params, g_stats, z_BxZ: jax.Array, train: bool = False):
+        return _apply(self.generator, g_params, g_stats, z_BxZ, train)
+
+    def step_one(self, state: GANState, data_array: jax.Array) -> tuple[GANState, dict]:
+        """n_critic discriminator/critic updates, then one generator update."""
+        cfg, loss, B = self.cfg, self.loss, self.cfg.batch_size
+        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
+        k_d, k_g = jax.random.split(key)
+
+        def d_update(i, carry):
+            d_params, d_stats, d_opt, _ = carry
+            k_real, k_z = jax.random.split(jax.random.fold_in(k_d, i))
+            x_real = self.data.sample(data_array, k_real, B)
+            z = jax.random.normal(k_z, (B, cfg.z_dim))
+            x_fake, _ = self.generate(state.g_params, state.g_stats, z, train=True)
+            x_fake = jax.lax.stop_gradient(x_fake)
+
+            def d_loss_fn(p):
+                real, s = _apply(self.discriminator, p, d_stats, x_real, True)
+                fake, s = _apply(self.discriminator, p, s, x_fake, True)
+                return loss.d_loss(real, fake), (s, real)
+
+            (d_loss, (d_stats, real)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_params)
+            updates, d_opt = self.d_tx.update(grads, d_opt, d_params)
+            d_params = optax.apply_updates(d_params, updates)
+            if loss.critic:  # weight clipping is a projection after every critic update
+                d_params = optax.projections.projection_box(d_params, -cfg.clip, cfg.clip)
+            return d_params, d_stats, d_opt, (d_loss, jnp.mean(d_output(loss, real)))
+
+        n_critic = cfg.n_critic
+        if cfg.critic_boost and loss.critic:
+            boost = (state.step < 25) | (state.step % 500 == 0)
+            n_critic = jnp.where(boost, BOOST_CRITIC_ITERS, cfg.n_critic)
+        zero = (jnp.zeros(()), jnp.zeros(()))
+        carry = (state.d_params, state.d_stats, state.d_opt, zero)
+        d_params, d_stats, d_opt, (d_loss, d_real) = jax.lax.fori_loop(0, n_critic, d_update, carry)
+
+        z = jax.random.normal(k_g, (B, cfg.z_dim))
+
+        def g_loss_fn(p):
+            x_fake, g_stats = self.generate(p, state.g_stats, z, train=True)
+            # D's batch statistics move only in D's own updates.
+            fake, _ = _apply(self.discriminator, d_params, d_stats, x_fake, True)
+            return loss.g_loss(fake), (g_stats, fake)
+
+        (g_loss, (g_stats, fake)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            state.g_params
+        )
+        updates, g_opt = self.g_tx.update(g_grads, state.g_opt, state.g_params)
+        g_params = optax.apply_updates(state.g_params, updates)
+
+        metrics = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": d_real,
+            "d_fake": jnp.mean(d_output(loss, fake)),
+            "g_grad_norm": optax.global_norm(g_grads),
+        }
+        new = state.replace(
+            step=state.step + 1,
+            g_params=g_params,
+            g_stats=g_stats,
+            g_opt=g_opt,
+            d_params=d_params,
+            d_stats=d_stats,
+            d_opt=d_opt,
+        )
+        # A seed whose numbers turn non-finite is frozen at its last finite state and
+        # reported from then on as NaN; the other seeds never see it.
+        finite = _all_finite(metrics) & _all_finite((g_params, d_params, g_stats, d_stats))
+        alive = state.diverged_at < 0
+        keep_new = finite & alive
+        new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), new, state)
+        new = new.replace(
+            step=state.step + 1,
+            diverged_at=jnp.where(alive & ~finite, state.step, state.diverged_at),
+        )
+        metrics = {k: jnp.where(keep_new, v, jnp.nan) for k, v in metrics.items()}
+        return new, metrics
+
+    # ---- all seeds ------------------------------------------------------------------------
+
+    def seed_keys(self, seeds: list[int]) -> jax.Array:
+        return jnp.stack([jax.random.key_data(jax.random.key(s)) for s in seeds])
+
+    def state_sharding(self):
+        if self.mesh is None:
+            return None
+        return NamedSharding(self.mesh, PartitionSpec("seed"))
+
+    def init(self, seeds: list[int] | None = None) -> GANState:
+        keys = self.seed_keys(seeds if seeds is not None else self.cfg.seed_list)
+        return self._init(keys)
+
+    @functools.cached_property
+    def _init(self):
+        sharding = self.state_sharding()
+        return jax.jit(jax.vmap(self.init_one), out_shardings=sharding)
+
+    def abstract_state(self) -> GANState:
+        """Shapes, dtypes and shardings of the state, for restoring a checkpoint."""
+        keys = jax.ShapeDtypeStruct((self.cfg.seeds, 2), jnp.uint32)
+        shapes = jax.eval_shape(jax.vmap(self.init_one), keys)
+        sharding = self.state_sharding() or jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        return jax.tree.map(
+            lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes
+        )
+
+    def run_chunk(self, length: int):
+        """Compiled: `length` steps of every seed. Returns (state, per-seed chunk means).
+
+        One function per chunk length, built once: the loop reuses it without retracing.
+        """
+        if length not in self._chunks:
+            self._chunks[length] = self._make_chunk(length)
+        return self._chunks[length]
+
+    @functools.cached_property
+    def _chunks(self) -> dict:
+        return {}
+
+    def _make_chunk(self, length: int):
+
+        def chunk_one(state, data_array):
+            def body(s, _):
+                return self.step_one(s, data_array)
+
+            state, m = jax.lax.scan(body, state, None, length=length)
+            return state, {k: jnp.mean(v) for k, v in m.items()}
+
+        return jax.jit(jax.vmap(chunk_one, in_axes=(0, None)), donate_argnums=0)
+
+    @functools.cached_property
+    def sample(self):
+        """Compiled: (state, z (S, N, Z)) -> samples (S, N, *sample_shape) in eval mode."""
+
+        def one(state, z):
+            return self.generate(state.g_params, state.g_stats, z, train=False)[0]
+
+        return jax.jit(jax.vmap(one))
+
+    def put_data(self, array: np.ndarray) -> jax.Array:
+        if self.mesh is None:
+            return jnp.asarray(array)
+        return jax.device_put(array, NamedSharding(self.mesh, PartitionSpec()))
