@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
     code = 0
+    from gancli.jaxsetup import enable_compilation_cache
+
+    enable_compilation_cache()
     try:
         app(args=args, prog_name="gancli", standalone_mode=False)
     except TyperException as e:  # Typer's (vendored click's) usage errors

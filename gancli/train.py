@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
 
 import flax.linen as nn
@@ -25,6 +24,11 @@ from gancli.losses import LOSSES, Loss, d_output
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th
+# Settings that do not change the compiled computation.
+HOST_ONLY_FIELDS = ("steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep")
+# Compiled functions shared by programs with the same computation (compare-losses, resume,
+# tests), so a config is traced and compiled once per process.
+_COMPILED: dict[tuple, Any] = {}
 
 
 @struct.dataclass
@@ -62,6 +66,15 @@ def _apply(module: nn.Module, params, stats, x, train: bool):
         return module.apply(variables, x, train=False), stats
     out, updates = module.apply(variables, x, train=True, mutable=["batch_stats"])
     return out, updates["batch_stats"]
+
+
+def clip_weights(params, clip: float):
+    """Project every weight onto [-clip, clip] (the WGAN critic's constraint).
+
+    optax.projections.projection_box documents scalar bounds but tree-maps over them,
+    which fails for a Python float; a clip per leaf is the same projection.
+    """
+    return jax.tree.map(lambda w: jnp.clip(w, -clip, clip), params)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -117,7 +130,7 @@ class GANProgram:
         d_vars = self.discriminator.init(k_d, x, train=False)
         d_params = d_vars["params"]
         if self.loss.critic:
-            d_params = optax.projections.projection_box(d_params, -cfg.clip, cfg.clip)
+            d_params = clip_weights(d_params, cfg.clip)
         return GANState(
             step=jnp.zeros((), jnp.int32),
             key=jax.random.key_data(k_train),
@@ -156,7 +169,7 @@ class GANProgram:
             updates, d_opt = self.d_tx.update(grads, d_opt, d_params)
             d_params = optax.apply_updates(d_params, updates)
             if loss.critic:  # weight clipping is a projection after every critic update
-                d_params = optax.projections.projection_box(d_params, -cfg.clip, cfg.clip)
+                d_params = clip_weights(d_params, cfg.clip)
             return d_params, d_stats, d_opt, (d_loss, jnp.mean(d_output(loss, real)))
 
         n_critic = cfg.n_critic
@@ -186,7 +199,7 @@ class GANProgram:
             "g_loss": g_loss,
             "d_real": d_real,
             "d_fake": jnp.mean(d_output(loss, fake)),
-            "g_grad_norm": optax.global_norm(g_grads),
+            "g_grad_norm": optax.tree.norm(g_grads),
         }
         new = state.replace(
             step=state.step + 1,
@@ -224,10 +237,12 @@ class GANProgram:
         keys = self.seed_keys(seeds if seeds is not None else self.cfg.seed_list)
         return self._init(keys)
 
-    @functools.cached_property
+    @property
     def _init(self):
         sharding = self.state_sharding()
-        return jax.jit(jax.vmap(self.init_one), out_shardings=sharding)
+        return self._compiled(
+            "init", lambda: jax.jit(jax.vmap(self.init_one), out_shardings=sharding)
+        )
 
     def abstract_state(self) -> GANState:
         """Shapes, dtypes and shardings of the state, for restoring a checkpoint."""
@@ -238,18 +253,20 @@ class GANProgram:
             lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes
         )
 
+    def _compiled(self, what: str, make, *args):
+        host_only = {k: None for k in (*HOST_ONLY_FIELDS, "seed")}  # seeds enter as keys
+        devices = tuple(self.mesh.devices.flat) if self.mesh is not None else ()
+        key = (self.cfg.replace(**host_only), self.data.name, devices, what, *args)
+        if key not in _COMPILED:
+            _COMPILED[key] = make(*args)
+        return _COMPILED[key]
+
     def run_chunk(self, length: int):
         """Compiled: `length` steps of every seed. Returns (state, per-seed chunk means).
 
         One function per chunk length, built once: the loop reuses it without retracing.
         """
-        if length not in self._chunks:
-            self._chunks[length] = self._make_chunk(length)
-        return self._chunks[length]
-
-    @functools.cached_property
-    def _chunks(self) -> dict:
-        return {}
+        return self._compiled("chunk", self._make_chunk, length)
 
     def _make_chunk(self, length: int):
 
@@ -262,14 +279,14 @@ class GANProgram:
 
         return jax.jit(jax.vmap(chunk_one, in_axes=(0, None)), donate_argnums=0)
 
-    @functools.cached_property
+    @property
     def sample(self):
         """Compiled: (state, z (S, N, Z)) -> samples (S, N, *sample_shape) in eval mode."""
 
         def one(state, z):
             return self.generate(state.g_params, state.g_stats, z, train=False)[0]
 
-        return jax.jit(jax.vmap(one))
+        return self._compiled("sample", lambda: jax.jit(jax.vmap(one)))
 
     def put_data(self, array: np.ndarray) -> jax.Array:
         if self.mesh is None:

@@ -1,0 +1,26 @@
+"""Shared tiny configs. Every test trains small models so the suite stays fast on 2 cores."""
+
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import pytest  # noqa: E402
+
+from gancli.jaxsetup import enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache()
+
+from gancli.config import Config, resolve  # noqa: E402
+
+# One small MLP shape shared by most tests, so its programs compile once per session.
+TINY = dict(hidden=32, depth=2, batch_size=64, z_dim=2, log_every=10, eval_every=20,
+            checkpoint_every=20, eval_samples=500)  # fmt: skip
+
+
+def tiny(**changes) -> Config:
+    return resolve(Config(**{**TINY, "steps": 40, **changes}))
+
+
+@pytest.fixture
+def tiny_cfg():
+    return tiny

@@ -1,0 +1,68 @@
+import pytest
+
+from gancli import config as C
+
+
+def test_per_loss_defaults():
+    w = C.resolve(C.Config(loss="wgan"))
+    assert (w.optimizer, w.lr_d, w.lr_g, w.clip, w.n_critic) == ("rmsprop", 5e-5, 5e-5, 0.01, 5)
+    n = C.resolve(C.Config(loss="nsgan"))
+    assert (n.optimizer, n.lr_d, n.beta1, n.n_critic) == ("adam", 1e-4, 0.5, 1)
+    assert C.resolve(C.Config(loss="wgan", n_critic=2, optimizer="adam")).n_critic == 2
+
+
+def test_toml_round_trip(tmp_path):
+    cfg = C.resolve(C.Config(loss="wgan", seeds=3, clip=0.05, critic_boost=True))
+    C.save(cfg, tmp_path / "c.toml")
+    assert C.load(tmp_path / "c.toml") == cfg
+
+
+def test_flags_override_file(tmp_path):
+    (tmp_path / "c.toml").write_text('loss = "wgan"\nsteps = 100\nclip = 0.02\n')
+    base = C.load(tmp_path / "c.toml")
+    cfg = C.resolve(C.from_mapping({"steps": 7}, base))
+    assert (cfg.loss, cfg.steps, cfg.clip) == ("wgan", 7, 0.02)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(loss="lsgan"), "unknown loss 'lsgan'"),
+        (dict(dataset="moons"), "unknown dataset 'moons'"),
+        (dict(clip=0.0), "clip must be a positive number"),
+        (dict(clip=-0.01), "clip must be a positive number"),
+        (dict(steps=0), "steps must be at least 1"),
+        (dict(seeds=0), "seeds must be at least 1"),
+        (dict(optimizer="lbfgs"), "unknown optimizer"),
+        (dict(generator_variant="nobn"), "needs an image dataset"),
+    ],
+)
+def test_bad_values(changes, message):
+    with pytest.raises(C.ConfigError, match=message):
+        C.resolve(C.Config(**changes))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("steps = 'many'\n", "setting 'steps' in .* must be int, got str"),
+        ("stepz = 10\n", "unknown setting 'stepz'"),
+        ("n-critic = 3\n", None),
+        ("steps = [1\n", "is not valid TOML"),
+        ("[wgan]\nclip = 1\n", "unexpected table"),
+        ("clip = true\n", "must be float"),
+    ],
+)
+def test_bad_files(tmp_path, text, message):
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    if message is None:
+        assert C.load(p).n_critic == 3
+        return
+    with pytest.raises(C.ConfigError, match=message):
+        C.load(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(C.ConfigError, match="config file not found"):
+        C.load(tmp_path / "nope.toml")

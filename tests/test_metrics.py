@@ -1,0 +1,66 @@
+import jax
+import numpy as np
+import pytest
+
+from gancli.data.mixtures import MIXTURES, sample_mixture
+from gancli.metrics import mixture_quality, mode_kl, wasserstein1
+
+RING = MIXTURES["ring8"]
+
+
+def data(n, seed):
+    key = jax.random.key(seed)
+    return np.array(sample_mixture(jax.numpy.asarray(RING.centers), RING.std, key, n))
+
+
+def test_presets_are_exact():
+    assert RING.centers.shape == (8, 2) and RING.std == 0.02
+    np.testing.assert_allclose(np.linalg.norm(RING.centers, axis=1), 2.0, rtol=1e-6)
+    grid = MIXTURES["grid25"]
+    assert grid.std == 0.05
+    assert sorted(set(grid.centers[:, 0].tolist())) == [-4, -2, 0, 2, 4]
+
+
+def test_real_data_scores_perfectly():
+    q = mixture_quality(data(2500, 0), RING, data(1000, 1))
+    assert q["modes"] == 8 and q["modes_any"] == 8
+    assert q["hq_frac"] > 0.98  # within 3 std: 98.9 % for a 2-D Gaussian
+    assert q["mode_kl"] < 0.01
+    assert q["w1"] < 0.1
+
+
+def test_collapse_onto_one_mode():
+    x = RING.centers[3] + RING.std * np.random.default_rng(0).normal(size=(2500, 2))
+    q = mixture_quality(x, RING, data(1000, 1))
+    assert q["modes"] == 1
+    assert q["mode_kl"] == pytest.approx(np.log(8), abs=1e-9)
+    assert q["w1"] > 1.0
+
+
+def test_stray_samples_count_for_veegan_but_not_for_modes():
+    x = np.repeat(RING.centers[:1], 2500, axis=0)
+    x[:5] = RING.centers[1:6]  # 1 sample on each of 5 other modes
+    q = mixture_quality(x, RING, data(1000, 1))
+    assert q["modes_any"] == 6 and q["modes"] == 1
+
+
+def test_noise_is_low_quality():
+    x = np.random.default_rng(0).uniform(-3, 3, size=(2500, 2))
+    q = mixture_quality(x, RING, data(1000, 1))
+    assert q["hq_frac"] < 0.01 and q["modes"] == 0
+
+
+def test_w1_of_a_shift_is_its_length():
+    x = np.random.default_rng(0).normal(size=(300, 2))
+    assert wasserstein1(x, x + [3.0, 4.0]) == pytest.approx(5.0, abs=1e-9)
+
+
+def test_mode_kl_balanced_is_zero():
+    assert mode_kl(np.array([5, 5, 5, 5])) == pytest.approx(0.0)
+    assert mode_kl(np.array([10, 0, 0, 0])) == pytest.approx(np.log(4))
+
+
+def test_non_finite_samples_give_nan():
+    x = data(100, 0)
+    x[0, 0] = np.nan
+    assert all(np.isnan(v) for v in mixture_quality(x, RING, data(100, 1)).values())
