@@ -37,9 +37,7 @@ class Checkpointer:
     def __init__(self, run_dir: str | Path, keep: int = 3, read_only: bool = False):
         self.directory = checkpoint_dir(run_dir)
         if read_only and not self.directory.is_dir():
-            raise CheckpointError(
-                f"no checkpoints in {run_dir} (no {self.directory.name}/ directory)"
-            )
+            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
         options = ocp.CheckpointManagerOptions(
             max_to_keep=keep, create=not read_only, read_only=read_only
         )
@@ -66,6 +64,13 @@ class Checkpointer:
         meta = {"config": cfg.to_dict(), **(extra or {})}
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
         self.manager.save(step, args=args, force=True)
+
+    def delete_after(self, step: int) -> list[int]:
+        """Drop checkpoints newer than `step` (a resume from an older one replaces them)."""
+        newer = [s for s in self.steps() if s > step]
+        for s in newer:
+            self.manager.delete(s)
+        return newer
 
     def wait(self) -> None:
         self.manager.wait_until_finished()

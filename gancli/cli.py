@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from gancli import config as config_lib
 from gancli.config import ConfigError
@@ -144,6 +144,9 @@ def train(
     resume: Annotated[
         Path | None, typer.Option(help="Continue RUN_DIR from its latest checkpoint.")
     ] = None,
+    from_step: Annotated[
+        int | None, typer.Option(help="With --resume: start from this checkpoint step.")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train a GAN over many seeds at once and write a run directory."""
@@ -156,10 +159,12 @@ def train(
         critic_boost=critic_boost, image_size=image_size, log_every=log_every,
         eval_every=eval_every, checkpoint_every=checkpoint_every, keep=keep,
     )  # fmt: skip
+    if from_step is not None and resume is None:
+        raise ConfigError("--from-step needs --resume RUN_DIR")
     if resume is not None:
         if config is not None or out_dir is not None:
             raise ConfigError("--resume continues a run with its saved config: drop --config/--out")
-        result = runner.resume(resume, flags, quiet=quiet)
+        result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
         base = config_lib.load(config) if config is not None else config_lib.Config()
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
@@ -183,7 +188,9 @@ def sample(
     ] = Path("samples.png"),
     step: Annotated[int | None, typer.Option(help="Checkpoint step (default latest).")] = None,
     seed_index: Annotated[int, typer.Option(help="Which replica (0-based).")] = 0,
-    all_seeds: Annotated[bool, typer.Option(help="Every replica: (S, N, ...), a panel each.")] = False,
+    all_seeds: Annotated[
+        bool, typer.Option(help="Every replica: (S, N, ...), a panel each.")
+    ] = False,
     z_seed: Annotated[int, typer.Option(help="Seed of the latent noise.")] = 0,
 ) -> None:
     """Draw samples from a run's checkpoint; write a PNG and a .npy."""
@@ -210,7 +217,9 @@ def eval_(
     out.print(_metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
 
 
-@app.command(epilog="Example:\n\n  XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices")
+@app.command(
+    epilog="Example:\n\n  XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices"
+)
 def devices() -> None:
     """Print the JAX backend and the devices it sees."""
     import jax
@@ -236,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
     code = 0
-    from gancli.jaxsetup import enable_compilation_cache
+    from gancli.jaxsetup import enable_compilation_cache, quiet_library_logs
 
     enable_compilation_cache()
+    quiet_library_logs()
     try:
         app(args=args, prog_name="gancli", standalone_mode=False)
     except TyperException as e:  # Typer's (vendored click's) usage errors
@@ -248,12 +258,14 @@ def main(argv: list[str] | None = None) -> int:
             code = 0
         else:
             cmd = ctx.command_path if ctx is not None else "gancli"
-            err.print(f"error: {e.format_message()} (see `{cmd} --help`)", highlight=False)
+            err.print(
+                f"error: {e.format_message()} (see `{cmd} --help`)", highlight=False, soft_wrap=True
+            )
             code = e.exit_code
     except typer.Exit as e:
         code = e.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted", highlight=False)
+        err.print("interrupted", highlight=False, soft_wrap=True)
         code = 130
     except _known_errors() as e:
         err.print(f"error: {e}", highlight=False, soft_wrap=True)

@@ -208,15 +208,27 @@ def check_resume_overrides(saved: Config, overrides: dict) -> Config:
     )
 
 
-def resume(run_dir: str | Path, overrides: dict | None = None, *, quiet: bool = False) -> RunResult:
-    """Continue a run from its latest checkpoint, bit for bit."""
+def resume(
+    run_dir: str | Path,
+    overrides: dict | None = None,
+    *,
+    quiet: bool = False,
+    step: int | None = None,
+) -> RunResult:
+    """Continue a run from its latest (or a chosen) checkpoint, bit for bit."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
     with Checkpointer(run_dir, read_only=True) as ck:
-        step = ck.latest_step()
-        if step is None:
+        steps = ck.steps()
+        if not steps:
             raise CheckpointError(f"no checkpoints in {run_dir}: nothing to resume", exit_code=2)
+        if step is None:
+            step = steps[-1]
+        elif step not in steps:
+            raise CheckpointError(
+                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
+            )
         saved = ck.read_config(step)
     cfg = check_resume_overrides(saved, overrides or {})
     if cfg.steps < step:
@@ -225,6 +237,11 @@ def resume(run_dir: str | Path, overrides: dict | None = None, *, quiet: bool = 
     program = GANProgram.build(cfg, data)
     with Checkpointer(run_dir, keep=cfg.keep, read_only=True) as ck:
         state = ck.restore(step, program.abstract_state())
+    if step != steps[-1]:
+        with Checkpointer(run_dir, keep=cfg.keep) as ck:
+            dropped = ck.delete_after(step)
+        if not quiet:
+            print(f"resuming from step {step}: replacing checkpoints {dropped}", file=sys.stderr)
     config_lib.save(cfg, run_dir / "config.toml")
     for name in ("metrics.jsonl", "eval.jsonl"):
         truncate_jsonl(run_dir / name, step)

@@ -37,7 +37,9 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
     run = load_run(run_dir, step)
     S = run.cfg.seeds
     if not 0 <= seed_index < S:
-        raise ConfigError(f"--seed-index {seed_index} is out of range: this run has {S} seeds (0..{S - 1})")
+        raise ConfigError(
+            f"--seed-index {seed_index} is out of range: this run has {S} seeds (0..{S - 1})"
+        )
     z = jax.random.normal(jax.random.fold_in(jax.random.key(z_seed), Z_STREAM), (n, run.cfg.z_dim))
     z_SxNxZ = jax.numpy.broadcast_to(z, (S, n, run.cfg.z_dim))
     x = np.asarray(run.program.sample(run.state, z_SxNxZ))

@@ -69,9 +69,7 @@ def test_a_nan_in_one_seed_marks_only_that_seed():
     cfg = tiny(seeds=3)
     p = GANProgram.build(cfg, RING)
     clean = p.init()
-    poisoned = clean.replace(
-        g_params=jax.tree.map(lambda x: x.at[1].set(jnp.nan), clean.g_params)
-    )
+    poisoned = clean.replace(g_params=jax.tree.map(lambda x: x.at[1].set(jnp.nan), clean.g_params))
     # run_chunk donates its input: give each run its own copy.
     copy = lambda t: jax.tree.map(jnp.array, t)  # noqa: E731
     good, m_good = p.run_chunk(10)(copy(clean), p.put_data(RING.array))
