@@ -31,10 +31,10 @@ class Config:
     seeds: int = 1  # independent replicas trained together
     seed: int = 0  # replica i uses seed + i
     batch_size: int = 256
-    z_dim: int = 2
-    hidden: int = 128  # MLP width (image models: DCGAN feature width)
+    z_dim: int | None = None  # 2 for 2-D data, 64 for images
+    hidden: int | None = None  # MLP width 128; DCGAN feature width 32 (CPU-sized)
     depth: int = 3  # MLP hidden layers
-    image_size: int = 16  # image datasets only
+    image_size: int | None = None  # images: 16 for digits, a file's own (padded) size
     generator_variant: str = "default"  # "narrow" halves G's width, "nobn" drops G's batchnorm
     optimizer: str | None = None  # adam for gan/nsgan, rmsprop for wgan
     lr_g: float | None = None
@@ -114,7 +114,10 @@ def resolve(cfg: Config) -> Config:
     lr = d["lr"]
     if is_image_dataset(cfg.dataset) and opt == "adam":
         lr = IMAGE_ADAM_LR
+    image = is_image_dataset(cfg.dataset)
     cfg = cfg.replace(
+        z_dim=cfg.z_dim if cfg.z_dim is not None else (64 if image else 2),
+        hidden=cfg.hidden if cfg.hidden is not None else (32 if image else 128),
         optimizer=opt,
         lr_g=cfg.lr_g if cfg.lr_g is not None else lr,
         lr_d=cfg.lr_d if cfg.lr_d is not None else lr,
@@ -155,8 +158,7 @@ def validate(cfg: Config) -> None:
     for name in FIELDS:
         coerce(name, getattr(cfg, name))
     positive = ["steps", "seeds", "batch_size", "z_dim", "hidden", "depth", "n_critic",
-                "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep",
-                "image_size"]  # fmt: skip
+                "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"]  # fmt: skip
     for name in positive:
         if getattr(cfg, name) < 1:
             raise ConfigError(
@@ -171,7 +173,8 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"{name} must be in [0, 1), got {getattr(cfg, name)}")
     if cfg.seed < 0:
         raise ConfigError(f"seed must be non-negative, got {cfg.seed}")
-    if cfg.image_size & (cfg.image_size - 1) or cfg.image_size < 8:
+    size = cfg.image_size
+    if size is not None and (size & (size - 1) or size < 8):
         raise ConfigError(f"image-size must be a power of two >= 8, got {cfg.image_size}")
 
 

@@ -36,7 +36,7 @@ class Dataset:
         return array[idx_N]
 
 
-def load(name: str, image_size: int = 16) -> Dataset:
+def load(name: str, image_size: int | None = None) -> Dataset:
     """A built-in mixture, `digits`, or the path of an IDX/.npz image file."""
     if name in MIXTURES:
         m = MIXTURES[name]

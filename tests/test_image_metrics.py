@@ -1,0 +1,305 @@
+"""Tests for gancli.image_metrics on scikit-learn's bundled 8x8 digits (upsampled to 16x16)."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from gancli import image_metrics as im
+
+CACHE_STEPS = 60  # short trainings for the cache tests (accuracy is irrelevant there)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    x = (d.images / 8.0 - 1.0).astype(np.float32)
+    x = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)[..., None]
+    return x, d.target.astype(np.int32)
+
+
+@pytest.fixture(scope="module")
+def clf(digits):
+    x, y = digits
+    return im.train_classifier(x, y, seed=0)
+
+
+@pytest.fixture(scope="module")
+def halves(digits):
+    x, _ = digits
+    perm = np.random.default_rng(123).permutation(len(x))
+    return x[perm[: len(x) // 2]], x[perm[len(x) // 2 :]]
+
+
+@pytest.fixture(scope="module")
+def real_stats(clf, halves):
+    return im.feature_stats(clf, halves[0])
+
+
+# ----------------------------------------------------------------------------- classifier
+
+
+def test_classifier_accuracy_far_above_chance(clf):
+    assert clf.num_classes == 10
+    assert clf.image_shape == (16, 16, 1)
+    assert clf.accuracy > 0.85, clf.accuracy
+
+
+def test_logits_and_features_shapes_and_batching(clf, digits):
+    x, y = digits
+    logits, feats = clf.logits_and_features(x[:700])  # 512 + a padded partial batch
+    assert logits.shape == (700, 10) and feats.shape == (700, 128)
+    assert logits.dtype == np.float32 and np.isfinite(feats).all()
+    # Batching/padding does not change the result.
+    lg2, ft2 = clf.logits_and_features(x[500:700])
+    np.testing.assert_allclose(lg2, logits[500:], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ft2, feats[500:], rtol=1e-5, atol=1e-5)
+    # The pure-JAX path agrees and is traceable under jit.
+    lg3, ft3 = jax.jit(clf.apply)(jnp.asarray(x[:64]))
+    np.testing.assert_allclose(np.asarray(lg3), logits[:64], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(ft3), feats[:64], rtol=1e-4, atol=1e-4)
+    assert (clf.predict(x[:700]) == y[:700]).mean() > 0.9  # mostly training data
+
+
+@pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (12, 20, 3), (64, 64, 3)])
+def test_architecture_adapts_to_image_shape(shape):
+    params = im._param_shapes(shape, 7)
+    c = im.Classifier(params=params, image_shape=shape, num_classes=7, accuracy=float("nan"))
+    logits, feats = jax.eval_shape(
+        lambda p, x: dataclasses.replace(c, params=p).apply(x),
+        params,
+        jax.ShapeDtypeStruct((3, *shape), jnp.float32),
+    )
+    assert logits.shape == (3, 7) and feats.shape == (3, 128)
+    with pytest.raises(ValueError):
+        c.logits_and_features(np.zeros((3, shape[0] - 1, *shape[1:]), np.float32))
+
+
+def test_non_square_rgb_runs():
+    shape = (12, 20, 3)
+    params = im._init_params(shape, 3, jax.random.PRNGKey(0))
+    c = im.Classifier(params=params, image_shape=shape, num_classes=3, accuracy=float("nan"))
+    x = np.random.default_rng(0).uniform(-1, 1, (70, *shape)).astype(np.float32)
+    logits, feats = c.logits_and_features(x)  # 64 + a padded partial batch of 6
+    assert logits.shape == (70, 3) and feats.shape == (70, 128) and np.isfinite(feats).all()
+    s = im.feature_stats(c, x)
+    assert s.class_hist.shape == (3,) and np.isfinite(s.sigma).all()
+
+
+def test_data_key_stable_and_sensitive(digits):
+    x, y = digits
+    k = im.data_key(x, y)
+    assert isinstance(k, str) and 8 <= len(k) <= 64
+    assert im.data_key(jnp.asarray(x), jnp.asarray(y)) == k
+    assert im.data_key(x.copy(), y.astype(np.int64)) == k
+    x2 = x.copy()
+    x2[5, 3, 3, 0] += 0.5
+    assert im.data_key(x2, y) != k
+    y2 = y.copy()
+    y2[0] = (y2[0] + 1) % 10
+    assert im.data_key(x, y2) != k
+    assert im.data_key(x[:100], y[:100]) != k
+
+
+# ----------------------------------------------------------------------------- Fréchet
+
+
+def test_frechet_distance_hand_worked():
+    # Diagonal Gaussians: FD = sum_d (mu1-mu2)^2 + (s1-s2)^2 with s the std deviations.
+    mu1, s1 = np.array([0.0, 1.0]), np.array([1.0, 2.0])
+    mu2, s2 = np.array([2.0, 1.0]), np.array([3.0, 1.0])
+    expected = 4.0 + 0.0 + (1 - 3) ** 2 + (2 - 1) ** 2  # = 9
+    fd = im.frechet_distance(mu1, np.diag(s1**2), mu2, np.diag(s2**2))
+    assert fd == pytest.approx(expected, abs=1e-9)
+    # Invariant under a common rotation (non-diagonal, commuting covariances).
+    q, _ = np.linalg.qr(np.array([[1.0, 2.0], [3.0, -1.0]]))
+    fd_rot = im.frechet_distance(
+        q @ mu1, q @ np.diag(s1**2) @ q.T, q @ mu2, q @ np.diag(s2**2) @ q.T
+    )
+    assert fd_rot == pytest.approx(expected, abs=1e-8)
+    # 1-D scalars: (0-3)^2 + (2-1)^2.
+    assert im.frechet_distance(0.0, 4.0, 3.0, 1.0) == pytest.approx(10.0, abs=1e-9)
+    # Symmetric.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(50, 6)), rng.normal(size=(50, 6)) * 1.5 + 0.3
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    f_ab = im.frechet_distance(a.mean(0), sa, b.mean(0), sb)
+    f_ba = im.frechet_distance(b.mean(0), sb, a.mean(0), sa)
+    assert f_ab > 0.5 and f_ab == pytest.approx(f_ba, rel=1e-6)
+
+
+def test_frechet_distance_identical_and_singular():
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(200, 16))
+    mu, sig = f.mean(0), np.cov(f, rowvar=False)
+    assert abs(im.frechet_distance(mu, sig, mu, sig)) < 1e-6
+    # Rank-deficient covariances (fewer samples than dims): finite, ~0 for identical.
+    g = rng.normal(size=(5, 30))
+    mu, sig = g.mean(0), np.cov(g, rowvar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no LinAlgWarning / ComplexWarning leaks out
+        fd = im.frechet_distance(mu, sig, mu, sig)
+    assert np.isfinite(fd) and abs(fd) < 1e-3
+    # Zero covariance vs zero covariance: only the mean term.
+    z = np.zeros((3, 3))
+    assert im.frechet_distance(np.zeros(3), z, np.ones(3), z) == pytest.approx(3.0)
+
+
+def test_fd_real_vs_real_small_and_noise_large(clf, halves, real_stats):
+    _, b = halves
+    fd_real = im.image_quality(clf, real_stats, b)["fd"]
+    noise = np.random.default_rng(0).uniform(-1, 1, b.shape).astype(np.float32)
+    fd_noise = im.image_quality(clf, real_stats, noise)["fd"]
+    assert fd_real >= 0.0
+    assert fd_noise > 10 * fd_real, (fd_real, fd_noise)
+
+
+# ----------------------------------------------------------------------------- coverage
+
+
+def test_feature_stats(clf, halves, real_stats):
+    a, _ = halves
+    assert real_stats.mu.shape == (128,) and real_stats.sigma.shape == (128, 128)
+    assert real_stats.mu.dtype == np.float64
+    np.testing.assert_allclose(real_stats.sigma, real_stats.sigma.T)
+    assert real_stats.class_hist.shape == (10,)
+    assert real_stats.class_hist.sum() == pytest.approx(1.0)
+    assert real_stats.class_hist.min() > 0.07  # digits are ~balanced (~0.1 each)
+    # Deterministic.
+    again = im.feature_stats(clf, a)
+    np.testing.assert_array_equal(again.mu, real_stats.mu)
+
+
+def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
+    x, y = digits
+    _, b = halves
+    q_real = im.image_quality(clf, real_stats, b)
+    assert set(q_real) == {"fd", "classes_covered", "class_kl", "inception_score"}
+    assert all(isinstance(v, float) for v in q_real.values())
+    assert q_real["classes_covered"] == 10
+    assert q_real["class_kl"] < 0.05
+    assert q_real["inception_score"] > 7.0  # confident + balanced: close to 10
+
+    # One digit class only ("mode collapse" onto a class).
+    threes = x[y == 3]
+    q3 = im.image_quality(clf, real_stats, threes)
+    assert q3["classes_covered"] <= 2
+    assert q3["class_kl"] > 1.5  # log(10) ~ 2.3 for a single class
+    assert q3["inception_score"] < 1.5
+    assert q3["fd"] > 10 * q_real["fd"]
+
+    # A single image repeated: exactly one class, IS == 1.
+    one = np.repeat(x[:1], 500, axis=0)
+    q1 = im.image_quality(clf, real_stats, one)
+    assert q1["classes_covered"] == 1
+    assert q1["class_kl"] > 1.5
+    assert q1["inception_score"] == pytest.approx(1.0, abs=1e-6)
+    assert q_real["inception_score"] > q1["inception_score"]
+
+
+def test_classes_covered_threshold_rule(clf, digits, real_stats):
+    # 2500 samples: a class needs >= 20 predictions.  Use correctly-classified images.
+    x, y = digits
+    pred = clf.predict(x)
+    pool = {c: x[(y == c) & (pred == c)] for c in range(10)}
+    main = np.repeat(pool[0], 2500 // len(pool[0]) + 1, axis=0)[: 2500 - 19 - 20]
+    fake = np.concatenate([main, pool[1][:19], pool[2][:20]])
+    assert len(fake) == 2500
+    q = im.image_quality(clf, real_stats, fake)
+    assert q["classes_covered"] == 2  # class 0 and class 2 (20), not class 1 (19)
+
+
+# ----------------------------------------------------------------------------- caching
+
+
+def _count_training(monkeypatch):
+    calls = []
+    real = im.train_classifier
+
+    def wrapped(*a, **k):
+        calls.append(k)
+        return real(*a, **k)
+
+    monkeypatch.setattr(im, "train_classifier", wrapped)
+    return calls
+
+
+def _no_training(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("train_classifier called although a valid cache exists")
+
+    monkeypatch.setattr(im, "train_classifier", boom)
+
+
+def test_cache_roundtrip_does_not_retrain(digits, tmp_path, monkeypatch):
+    x, y = digits
+    x, y = x[:600], y[:600]  # same shape in all cache tests: one compilation of training
+    calls = _count_training(monkeypatch)
+    c1 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert len(calls) == 1
+    files = list(tmp_path.glob("*.npz"))
+    assert len(files) == 1 and im.data_key(x, y) in files[0].name
+    assert not list(tmp_path.glob("*.tmp"))  # atomic write left no temp file behind
+
+    _no_training(monkeypatch)
+    c2 = im.load_or_train_classifier(x, y, cache_dir=str(tmp_path), steps=CACHE_STEPS)
+    assert c2.image_shape == c1.image_shape and c2.num_classes == c1.num_classes
+    assert c2.accuracy == c1.accuracy
+    l1, f1 = c1.logits_and_features(x[:300])
+    l2, f2 = c2.logits_and_features(x[:300])
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(f1, f2)
+
+    # Different data -> different cache entry (would need training).
+    with pytest.raises(AssertionError, match="valid cache"):
+        im.load_or_train_classifier(x[:-1], y[:-1], cache_dir=tmp_path, steps=CACHE_STEPS)
+    # Explicitly passing a default value hits the same entry.
+    im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=0, holdout=0.2)
+    with pytest.raises(TypeError):
+        im.load_or_train_classifier(x, y, cache_dir=tmp_path, not_a_kwarg=1)
+    # Different training kwargs -> different cache entry too.
+    with pytest.raises(AssertionError, match="valid cache"):
+        im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=1)
+
+
+def test_cache_dir_from_env(digits, tmp_path, monkeypatch):
+    x, y = digits
+    monkeypatch.setenv("GANCLI_CACHE", str(tmp_path / "envcache"))
+    assert im.default_cache_dir() == tmp_path / "envcache"
+    im.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
+    assert len(list((tmp_path / "envcache").glob("*.npz"))) == 1
+    _no_training(monkeypatch)
+    im.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, damage):
+    x, y = digits
+    x, y = x[:600], y[:600]
+    c1 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    (path,) = tmp_path.glob("*.npz")
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"this is not an npz file" * 10)
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path.write_bytes(b"")
+
+    calls = _count_training(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="retraining"):
+        c2 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert len(calls) == 1
+    # Training is deterministic given the seed: the retrained classifier is identical.
+    np.testing.assert_array_equal(c1.logits_and_features(x)[0], c2.logits_and_features(x)[0])
+    # ... and the repaired cache is used next time.
+    _no_training(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
