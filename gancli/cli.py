@@ -177,6 +177,66 @@ def train(
 
 
 @app.command(
+    name="compare-losses",
+    epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
+    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
+    "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
+)
+def compare_losses(
+    dataset: Dataset = None,
+    losses: Annotated[
+        str | None, typer.Option(help="Comma-separated losses (default gan,nsgan,wgan).")
+    ] = None,
+    steps: Steps = None,
+    seeds: Seeds = None,
+    seed: Seed = None,
+    batch_size: BatchSize = None,
+    z_dim: ZDim = None,
+    hidden: Hidden = None,
+    depth: Depth = None,
+    clip: Clip = None,
+    n_critic: NCritic = None,
+    log_every: LogEvery = None,
+    eval_every: EvalEvery = None,
+    weak_variant: Annotated[
+        str | None,
+        typer.Option(help="Weaker generator for the robustness claim: narrow, nobn or none."),
+    ] = None,
+    config: ConfigFile = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default reports/DATASET).")
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train every loss over the same seeds and data; report and test the theory's claims."""
+    from gancli import compare
+
+    flags = _overrides(
+        dataset=dataset, steps=steps, seeds=seeds, seed=seed, batch_size=batch_size, z_dim=z_dim,
+        hidden=hidden, depth=depth, clip=clip, n_critic=n_critic, log_every=log_every,
+        eval_every=eval_every,
+    )  # fmt: skip
+    comparison = compare.load_comparison(config, flags, losses, weak_variant)
+    target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
+    result = compare.run_comparison(
+        comparison, target, quiet=quiet, log=lambda m: err.print(m, highlight=False)
+    )
+    from gancli.report import table_rows
+
+    keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
+    header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
+    table = Table(title=f"compare-losses on {result['dataset']} (mean ± std over seeds)")
+    for h in header:
+        table.add_column(h, justify="right")
+    for r in rows:
+        table.add_row(*r)
+    out.print(table)
+    for i, c in enumerate(result["claims"], 1):
+        out.print(f"{i}. {c['claim']} [bold]{c['verdict']}[/bold]: {c['why']}.", highlight=False)
+    out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
+
+
+@app.command(
     epilog="Examples:\n\n  gancli sample runs/wgan-ring8 --n 1000 --out ring.png\n\n"
     "  gancli sample runs/w --all-seeds --step 2000 --out all.npy"
 )

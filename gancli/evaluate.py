@@ -7,7 +7,6 @@ import numpy as np
 
 from gancli import metrics
 from gancli.data import Dataset
-from gancli.data.mixtures import sample_mixture
 from gancli.train import GANProgram
 
 EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training
@@ -29,12 +28,8 @@ class Evaluator:
         self.z = fixed_z(self.seeds, cfg.eval_samples, cfg.z_dim)
         if data.mixture is not None:
             self.names = metrics.MIXTURE_METRICS
-            key = jax.random.key(EVAL_STREAM)  # one data reference shared by every seed
-            self.ref = np.asarray(
-                sample_mixture(
-                    jax.numpy.asarray(data.array), data.mixture.std, key, metrics.W1_POINTS
-                )
-            )
+            # one data reference shared by every seed and step
+            self.ref = metrics.stratified_reference(data.mixture, metrics.W1_POINTS, EVAL_STREAM)
         else:
             from gancli import image_eval
 

@@ -119,7 +119,10 @@ def _json_default(o):
     raise TypeError(type(o).__name__)
 
 
-def _finite_or_none(v: float):
+def _finite_or_none(v):
+    """JSON-ready: ints stay ints, non-finite floats become None (JSON has no NaN)."""
+    if isinstance(v, int | np.integer) and not isinstance(v, bool):
+        return int(v)
     v = float(v)
     return v if math.isfinite(v) else None
 
@@ -388,6 +391,8 @@ def finish(
     tmp = run_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
     tmp.replace(run_dir / "summary.json")
+    # the final samples as arrays, for reports: all 2-D points, 64 images per seed
+    np.save(run_dir / "samples" / "final.npy", x if data.mixture is not None else x[:, :64])
     for i, seed in enumerate(cfg.seed_list):
         plots.save_panels(
             run_dir / "samples" / f"final_seed{seed}.png",

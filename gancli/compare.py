@@ -1,0 +1,149 @@
+"""`gancli compare-losses`: every loss over the same seeds and data, and what it shows.
+
+Each loss (and, for the robustness claim, each loss with a weakened generator) is an
+ordinary run directory inside the report directory, so it can be sampled, evaluated and
+resumed on its own. Rerunning the command skips finished runs and resumes unfinished
+ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from gancli import config as config_lib
+from gancli import runner
+from gancli.checkpoint import Checkpointer
+from gancli.config import LOSS_NAMES, Config, ConfigError
+
+# Compare-specific keys of an experiment file, beside the Config fields.
+COMPARE_KEYS = ("losses", "weak_variant")
+# Defaults sized so that 3 losses x 2 generators x 8 seeds finish in minutes on 2 cores.
+COMPARE_DEFAULTS = dict(steps=3000, seeds=8, batch_size=64, eval_every=150, log_every=50,
+                        checkpoint_every=1500, eval_samples=2500)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    base: Config
+    losses: tuple[str, ...] = LOSS_NAMES
+    per_loss: dict = dataclasses.field(default_factory=dict)  # loss -> {field: value}
+    weak_variant: str | None = "narrow"  # None: skip the robustness runs
+
+    def run_names(self) -> list[tuple[str, str, bool]]:
+        """(run name, loss, weak generator?) for every run of the comparison."""
+        names = [(loss, loss, False) for loss in self.losses]
+        if self.weak_variant:
+            names += [(f"{loss}-{self.weak_variant}", loss, True) for loss in self.losses]
+        return names
+
+    def config_for(self, loss: str, weak: bool) -> Config:
+        changes: dict[str, Any] = {"loss": loss, **self.per_loss.get(loss, {})}
+        if weak:
+            changes["generator_variant"] = self.weak_variant
+        return config_lib.resolve(self.base.replace(**changes))
+
+
+def parse_losses(text: str | list) -> tuple[str, ...]:
+    items = text if isinstance(text, list) else [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in items if s not in LOSS_NAMES]
+    if bad or not items:
+        raise ConfigError(
+            f"--losses must name some of {', '.join(LOSS_NAMES)}, got {','.join(map(str, items))!r}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def load_comparison(path: str | Path | None, flags: dict, losses: str | None, weak: str | None):
+    """Build a Comparison from an optional TOML file, then flags on top of it."""
+    base = Config(**COMPARE_DEFAULTS)
+    per_loss: dict[str, dict] = {}
+    file_losses, file_weak = None, "auto"
+    if path is not None:
+        values = config_lib.read_toml(path)
+        file_losses = values.pop("losses", None)
+        file_weak = values.pop("weak_variant", file_weak)
+        tables = values.pop("per_loss", {})
+        if not isinstance(tables, dict):
+            raise ConfigError(f"per_loss in {path} must be a table of [per_loss.LOSS] tables")
+        for loss, table in tables.items():
+            if loss not in LOSS_NAMES or not isinstance(table, dict):
+                raise ConfigError(f"[per_loss.{loss}] in {path}: not a loss ({', '.join(LOSS_NAMES)})")
+            config_lib.from_mapping(table, source=f"[per_loss.{loss}] in {path}")  # check types
+            per_loss[loss] = {k.replace("-", "_"): v for k, v in table.items()}
+        base = config_lib.from_mapping(values, base, source=str(path))
+    base = config_lib.from_mapping(flags, base, source="flags")
+    chosen = parse_losses(losses if losses is not None else (file_losses or list(LOSS_NAMES)))
+    weak_variant = weak if weak is not None else file_weak
+    if weak_variant == "auto":  # the notes' weaker generators: narrower MLP, DCGAN without BN
+        weak_variant = "nobn" if config_lib.is_image_dataset(base.dataset) else "narrow"
+    if weak_variant in ("", "none"):
+        weak_variant = None
+    elif weak_variant not in config_lib.GENERATOR_VARIANTS[1:]:
+        raise ConfigError(
+            f"--weak-variant must be one of {', '.join(config_lib.GENERATOR_VARIANTS[1:])} or none"
+        )
+    comparison = Comparison(base, chosen, per_loss, weak_variant)
+    for _, loss, is_weak in comparison.run_names():  # validate every run before training any
+        comparison.config_for(loss, is_weak)
+    return comparison
+
+
+def _finished(run_dir: Path, steps: int) -> bool:
+    summary = run_dir / "summary.json"
+    if not summary.exists():
+        return False
+    try:
+        return json.loads(summary.read_text())["step"] >= steps
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    if not (run_dir / "checkpoints").is_dir():
+        return False
+    with Checkpointer(run_dir, read_only=True) as ck:
+        return ck.latest_step() is not None
+
+
+def run_comparison(comparison: Comparison, out: str | Path, quiet: bool = False, log=print) -> dict:
+    """Train (or resume, or skip) every run, then write the report. Returns the report data."""
+    from gancli import report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "comparison.toml").write_text(comparison_toml(comparison))
+    status = {}
+    for name, loss, weak in comparison.run_names():
+        cfg = comparison.config_for(loss, weak)
+        run_dir = out / name
+        t0 = time.perf_counter()
+        if _finished(run_dir, cfg.steps):
+            status[name] = "done earlier"
+            continue
+        if _has_checkpoint(run_dir):
+            log(f"{name}: resuming")
+            runner.resume(run_dir, {"steps": cfg.steps}, quiet=quiet)
+            status[name] = "resumed"
+        else:
+            log(f"{name}: training {cfg.seeds} seeds x {cfg.steps} steps")
+            runner.train(cfg, run_dir, force=True, quiet=quiet)
+            status[name] = "trained"
+        status[name] += f" in {time.perf_counter() - t0:.0f}s"
+    return report.write_report(comparison, out, status)
+
+
+def comparison_toml(c: Comparison) -> str:
+    base = {k: v for k, v in c.base.to_dict().items() if v is not None and k != "loss"}
+    text = config_lib.to_toml(
+        base,
+        header="gancli compare-losses experiment: rerun with `gancli compare-losses --config`",
+    )
+    text += f"losses = [{', '.join(json.dumps(x) for x in c.losses)}]\n"
+    text += f'weak_variant = "{c.weak_variant or "none"}"\n'
+    for loss, table in c.per_loss.items():
+        text += f"\n[per_loss.{loss}]\n" + config_lib.to_toml(table)
+    return text
