@@ -71,7 +71,8 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
             raise ConfigError(f"per_loss in {path} must be a table of [per_loss.LOSS] tables")
         for loss, table in tables.items():
             if loss not in LOSS_NAMES or not isinstance(table, dict):
-                raise ConfigError(f"[per_loss.{loss}] in {path}: not a loss ({', '.join(LOSS_NAMES)})")
+                names = ", ".join(LOSS_NAMES)
+                raise ConfigError(f"[per_loss.{loss}] in {path}: not a loss ({names})")
             config_lib.from_mapping(table, source=f"[per_loss.{loss}] in {path}")  # check types
             per_loss[loss] = {k.replace("-", "_"): v for k, v in table.items()}
         base = config_lib.from_mapping(values, base, source=str(path))
