@@ -127,6 +127,12 @@ def _finite_or_none(v):
     return v if math.isfinite(v) else None
 
 
+def _finite_mean(v) -> float:
+    v = np.asarray(v, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
 def truncate_jsonl(path: Path, last_step: int) -> None:
     """Drop rows logged after `last_step` (written before a crash, redone on resume)."""
     if not path.exists():
@@ -270,25 +276,24 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
     pending = None  # (end_step, metrics) of the chunk dispatched last
 
     def flush(p) -> None:
+        """Log a finished chunk's metrics and report seeds that diverged in it."""
         end, m = p
         m = jax.device_get(m)
+        div = np.asarray(m["diverged_at"])
         rows = []
         for i, seed in enumerate(cfg.seed_list):
             vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
-            rows.append({"step": end, "seed": seed, **vals, "diverged": vals["d_loss"] is None})
+            rows.append({"step": end, "seed": seed, **vals, "diverged": bool(div[i] >= 0)})
         append_jsonl(run_dir / "metrics.jsonl", rows)
-        bar.update(end, float(np.nanmean(m["d_loss"])), float(np.nanmean(m["g_loss"])))
-
-    def check_divergence() -> None:
-        div = np.asarray(jax.device_get(state.diverged_at))
         for i in np.flatnonzero(div >= 0):
-            if i not in diverged_seen:
+            if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
                 bar.note(
                     f"seed {cfg.seed_list[i]} diverged at step {int(div[i])} (non-finite loss or "
                     f"parameters): frozen at its last finite state, "
                     f"{cfg.seeds - len(diverged_seen)} of {cfg.seeds} seeds go on"
                 )
+        bar.update(end, _finite_mean(m["d_loss"]), _finite_mean(m["g_loss"]))
 
     def evaluate(at: int) -> None:
         nonlocal last
@@ -331,15 +336,16 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
             pending, step = (end, m), end
             at_eval = step % cfg.eval_every == 0 or step == cfg.steps
             at_ckpt = step % cfg.checkpoint_every == 0 or step == cfg.steps
-            if at_eval or at_ckpt or stop:
+            all_diverged = len(diverged_seen) == cfg.seeds
+            if at_eval or at_ckpt or stop or all_diverged:
                 flush(pending)
                 pending = None
-                check_divergence()
+                all_diverged = len(diverged_seen) == cfg.seeds
                 if at_eval:
                     evaluate(step)
-                if at_ckpt or stop:
+                if at_ckpt or stop or all_diverged:
                     ck.save(step, state, cfg)
-                if len(diverged_seen) == cfg.seeds:
+                if all_diverged:
                     ck.wait()
                     bar.close()
                     first = int(np.asarray(state.diverged_at).min())

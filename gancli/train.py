@@ -275,7 +275,8 @@ class GANProgram:
                 return self.step_one(s, data_array)
 
             state, m = jax.lax.scan(body, state, None, length=length)
-            return state, {k: jnp.mean(v) for k, v in m.items()}
+            means = {k: jnp.mean(v) for k, v in m.items()}
+            return state, {**means, "diverged_at": state.diverged_at}
 
         return jax.jit(jax.vmap(chunk_one, in_axes=(0, None)), donate_argnums=0)
 

@@ -105,3 +105,20 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
 def test_devices(capsys):
     code, out, _ = run(["devices"], capsys)
     assert code == 0 and "backend: cpu" in out
+
+
+def test_every_seed_diverging_stops_with_exit_1_and_restorable_checkpoints(tmp_path, capsys):
+    from gancli.runner import load_run
+
+    out_dir = tmp_path / "nan"
+    argv = ["train", "--loss", "gan", "--optimizer", "sgd", "--lr-g", "1e12", "--lr-d", "1e12",
+            "--seeds", "2", "--steps", "200", "--out", str(out_dir)]  # fmt: skip
+    code, _, err = run(argv + TINY_FLAGS, capsys)
+    assert code == 1
+    assert "error: every seed diverged" in err and "Traceback" not in err
+    run_ = load_run(out_dir)  # the checkpoint it saved holds finite (frozen) states
+    assert run_.step < 200
+    for leaf in __import__("jax").tree.leaves(run_.state.g_params):
+        assert np.isfinite(np.asarray(leaf)).all()
+    rows = [json.loads(x) for x in (out_dir / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["diverged"] and r["d_loss"] is None for r in rows)
