@@ -305,11 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
     code = 0
-    from gancli.jaxsetup import enable_compilation_cache, quiet_library_logs
+    from gancli.jaxsetup import (
+        enable_compilation_cache,
+        maybe_initialize_distributed,
+        quiet_library_logs,
+    )
 
     enable_compilation_cache()
     quiet_library_logs()
     try:
+        maybe_initialize_distributed()
         app(args=args, prog_name="gancli", standalone_mode=False)
     except TyperException as e:  # Typer's (vendored click's) usage errors
         ctx = getattr(e, "ctx", None)

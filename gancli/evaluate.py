@@ -7,7 +7,7 @@ import numpy as np
 
 from gancli import metrics
 from gancli.data import Dataset
-from gancli.train import GANProgram
+from gancli.train import GANProgram, to_host
 
 EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training
 
@@ -38,7 +38,7 @@ class Evaluator:
 
     def samples(self, state) -> np.ndarray:
         """(S, eval_samples, *sample_shape) from the fixed z."""
-        return np.asarray(self.program.sample(state, self.z))
+        return np.asarray(to_host(self.program.sample(state, self.z)))
 
     def __call__(self, state) -> tuple[np.ndarray, list[dict]]:
         x = self.samples(state)

@@ -39,3 +39,33 @@ def quiet_library_logs() -> None:
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def maybe_initialize_distributed() -> bool:
+    """Join a multi-process run when the environment asks for one (before any JAX work).
+
+    JAX_COORDINATOR_ADDRESS=host:port, JAX_NUM_PROCESSES=N and JAX_PROCESS_ID=i start
+    process i of N; GANCLI_DISTRIBUTED=auto lets JAX detect SLURM, Open MPI or a TPU pod.
+    """
+    import jax
+
+    auto = os.environ.get("GANCLI_DISTRIBUTED") == "auto"
+    address = os.environ.get("JAX_COORDINATOR_ADDRESS")
+    if not (auto or address):
+        return False
+    if os.environ.get("JAX_PLATFORMS", "") == "cpu":
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    if auto:
+        jax.distributed.initialize()
+        return True
+    from gancli.config import ConfigError
+
+    try:
+        n, i = int(os.environ["JAX_NUM_PROCESSES"]), int(os.environ["JAX_PROCESS_ID"])
+    except (KeyError, ValueError):
+        raise ConfigError(
+            "JAX_COORDINATOR_ADDRESS is set: also set JAX_NUM_PROCESSES and JAX_PROCESS_ID "
+            "to whole numbers (or GANCLI_DISTRIBUTED=auto on SLURM, Open MPI or a TPU pod)"
+        ) from None
+    jax.distributed.initialize(address, num_processes=n, process_id=i)
+    return True

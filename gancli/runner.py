@@ -32,7 +32,7 @@ from gancli.config import Config, ConfigError
 from gancli.evaluate import Evaluator
 from gancli.metrics import mean_std
 from gancli.progress import TrainProgress
-from gancli.train import METRIC_NAMES, GANProgram
+from gancli.train import METRIC_NAMES, GANProgram, is_primary, to_host
 
 # Settings a resumed run may change: they do not alter the computation.
 RESUMABLE = {"steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"}
@@ -108,6 +108,8 @@ def environment() -> dict:
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
+    if not is_primary():
+        return
     with path.open("a") as f:
         for row in rows:
             f.write(json.dumps(row, allow_nan=False, default=_json_default) + "\n")
@@ -191,9 +193,12 @@ def train(
     cfg = config_lib.resolve(cfg)
     data = data_lib.load(cfg.dataset, cfg.image_size)
     program = program or GANProgram.build(cfg, data)
-    run_dir = prepare_run_dir(out, force)
-    config_lib.save(cfg, run_dir / "config.toml")
-    (run_dir / "env.json").write_text(json.dumps(environment(), indent=2) + "\n")
+    if is_primary():
+        run_dir = prepare_run_dir(out, force)
+        config_lib.save(cfg, run_dir / "config.toml")
+        (run_dir / "env.json").write_text(json.dumps(environment(), indent=2) + "\n")
+    else:
+        run_dir = Path(out)
     state = state if state is not None else program.init()
     return _loop(program, data, state, run_dir, start=0, quiet=quiet)
 
@@ -251,9 +256,10 @@ def resume(
             dropped = ck.delete_after(step)
         if not quiet:
             print(f"resuming from step {step}: replacing checkpoints {dropped}", file=sys.stderr)
-    config_lib.save(cfg, run_dir / "config.toml")
-    for name in ("metrics.jsonl", "eval.jsonl"):
-        truncate_jsonl(run_dir / name, step)
+    if is_primary():
+        config_lib.save(cfg, run_dir / "config.toml")
+        for name in ("metrics.jsonl", "eval.jsonl"):
+            truncate_jsonl(run_dir / name, step)
     return _loop(program, data, state, run_dir, start=step, quiet=quiet)
 
 
@@ -278,7 +284,7 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
     def flush(p) -> None:
         """Log a finished chunk's metrics and report seeds that diverged in it."""
         end, m = p
-        m = jax.device_get(m)
+        m = to_host(m)
         div = np.asarray(m["diverged_at"])
         rows = []
         for i, seed in enumerate(cfg.seed_list):
@@ -298,7 +304,7 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
     def evaluate(at: int) -> None:
         nonlocal last
         x, scores = evaluator(state)
-        div = np.asarray(jax.device_get(state.diverged_at))
+        div = np.asarray(to_host(state.diverged_at))
         rows = []
         for i, (seed, s) in enumerate(zip(cfg.seed_list, scores, strict=True)):
             diverged = bool(div[i] >= 0)
@@ -312,6 +318,8 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
             )
         append_jsonl(run_dir / "eval.jsonl", rows)
         last = (x, rows)
+        if not is_primary():
+            return
         plots.save_panels(
             run_dir / "samples" / f"step_{at:07d}.png",
             list(x[:, :1000] if data.mixture is not None else x[:, :64]),
@@ -375,7 +383,7 @@ def finish(
 ) -> RunResult:
     """summary.json and one PNG of final samples over the data per seed."""
     x, last_eval = last
-    div = np.asarray(jax.device_get(state.diverged_at))
+    div = np.asarray(to_host(state.diverged_at))
     seeds = []
     for i, seed in enumerate(cfg.seed_list):
         ev = {k: v for k, v in last_eval[i].items() if k not in ("step", "seed", "diverged")}
@@ -394,6 +402,8 @@ def finish(
         "wall_time_s": round(wall, 3),
         "seed_steps_per_s": round(rate, 1),
     }
+    if not is_primary():
+        return RunResult(run_dir, cfg, step, seeds, summary, wall)
     tmp = run_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
     tmp.replace(run_dir / "summary.json")

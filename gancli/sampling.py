@@ -15,6 +15,7 @@ from gancli.config import ConfigError
 from gancli.evaluate import Evaluator
 from gancli.metrics import mean_std
 from gancli.runner import load_run
+from gancli.train import to_host
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 
@@ -42,7 +43,7 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
         )
     z = jax.random.normal(jax.random.fold_in(jax.random.key(z_seed), Z_STREAM), (n, run.cfg.z_dim))
     z_SxNxZ = jax.numpy.broadcast_to(z, (S, n, run.cfg.z_dim))
-    x = np.asarray(run.program.sample(run.state, z_SxNxZ))
+    x = np.asarray(to_host(run.program.sample(run.state, z_SxNxZ)))
     return run, (x if all_seeds else x[seed_index])
 
 
@@ -68,7 +69,7 @@ def evaluate_run(run_dir, step=None) -> dict:
     """Quality metrics of a checkpoint for every seed, with mean and std."""
     run = load_run(run_dir, step)
     _, scores = Evaluator(run.program, run.data)(run.state)
-    div = np.asarray(jax.device_get(run.state.diverged_at))
+    div = np.asarray(to_host(run.state.diverged_at))
     seeds = [
         {"seed": s, "diverged_at": int(div[i]) if div[i] >= 0 else None, **scores[i]}
         for i, s in enumerate(run.cfg.seed_list)

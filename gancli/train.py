@@ -68,6 +68,24 @@ def _apply(module: nn.Module, params, stats, x, train: bool):
     return out, updates["batch_stats"]
 
 
+def to_host(tree):
+    """A (possibly sharded) array tree as numpy, on every process.
+
+    With several processes (`jax.distributed`), each holds only its devices' seeds; the
+    gather gives every process all of them, so host code is the same on one or many.
+    """
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def is_primary() -> bool:
+    """Only process 0 writes the run directory's files (Orbax coordinates checkpoints)."""
+    return jax.process_index() == 0
+
+
 def clip_weights(params, clip: float):
     """Project every weight onto [-clip, clip] (the WGAN critic's constraint).
 
@@ -290,6 +308,8 @@ class GANProgram:
         return self._compiled("sample", lambda: jax.jit(jax.vmap(one)))
 
     def put_data(self, array: np.ndarray) -> jax.Array:
+        """The dataset, replicated on every device (every process holds the same array)."""
         if self.mesh is None:
             return jnp.asarray(array)
-        return jax.device_put(array, NamedSharding(self.mesh, PartitionSpec()))
+        sharding = NamedSharding(self.mesh, PartitionSpec())
+        return jax.make_array_from_callback(array.shape, sharding, lambda idx: array[idx])
