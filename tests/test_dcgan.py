@@ -15,9 +15,12 @@ import numpy as np
 import pytest
 
 from gancli.models.dcgan import (
+    ConvTranspose4x4,
     DCGANDiscriminator,
     DCGANGenerator,
+    StridedConv4x4,
     count_params,
+    dcgan_normal,
     num_stages,
 )
 
@@ -316,3 +319,79 @@ def test_count_params():
     # conv_0 4*4*1*64 + 64, conv_1 4*4*64*128, bn_1 2*128, out 2048 + 1
     assert count_params(v["params"]) == 1088 + 131072 + 256 + 2049
     assert count_params(v["batch_stats"]) == 256
+
+
+# ------------------------------------------------------------------------------ conv layers
+# The models use slice + matmul convolutions (fast inside lax.scan on XLA:CPU); they must
+# compute exactly what the flax layers they replace compute, forward and backward.
+
+# (input shape (B, H, W, C), output features): odd channel counts, a 1-channel input and a
+# non-square input catch mixed-up axes or tap orders.
+CONV_CASES = [((3, 8, 8, 3), 5), ((2, 16, 8, 1), 8), ((2, 4, 4, 16), 4)]
+
+
+def _flax_twin(kind, features):
+    if kind == "conv":
+        return StridedConv4x4(features), nn.Conv(
+            features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)), kernel_init=dcgan_normal
+        )
+    return ConvTranspose4x4(features), nn.ConvTranspose(
+        features, (4, 4), strides=(2, 2), padding="SAME", kernel_init=dcgan_normal
+    )
+
+
+@pytest.mark.parametrize("kind", ["conv", "deconv"])
+def test_matmul_convs_match_flax_layers_forward_and_gradients(kind):
+    rng = np.random.default_rng(3)
+    cases = []
+    for shape, f in CONV_CASES:
+        c = shape[-1]
+        x = rng.standard_normal(shape).astype(np.float32)
+        params = {  # unit-scale outputs; a nonzero bias so it is checked too
+            "kernel": (rng.standard_normal((4, 4, c, f)) / np.sqrt(16 * c)).astype(np.float32),
+            "bias": rng.standard_normal(f).astype(np.float32),
+        }
+        out_hw = (shape[1] // 2, shape[2] // 2) if kind == "conv" else (2 * shape[1], 2 * shape[2])
+        ct = rng.standard_normal((shape[0], *out_hw, f)).astype(np.float32)
+        cases.append((x, params, ct))
+
+    @jax.jit
+    def run(cases):
+        res = []
+        for (x, params, ct), (_, f) in zip(cases, CONV_CASES, strict=True):
+            ours, ref = _flax_twin(kind, f)
+            # same parameter names, shapes and init values for the same key
+            inits = ours.init(KEY, x), ref.init(KEY, x)
+            outs = []
+            for model in (ours, ref):
+                y, vjp = jax.vjp(lambda p, x, m=model: m.apply({"params": p}, x), params, x)
+                outs.append((y, *vjp(ct)))  # (y, d params, d x)
+            res.append((inits, outs))
+        return res
+
+    results = _np(run(cases))
+    for (x, _, _), (_, f), (inits, (ours, ref)) in zip(cases, CONV_CASES, results, strict=True):
+        assert jax.tree.structure(inits[0]) == jax.tree.structure(inits[1])
+        for a, b in zip(jax.tree.leaves(inits[0]), jax.tree.leaves(inits[1]), strict=True):
+            np.testing.assert_array_equal(a, b)
+        y = ours[0]
+        want = (x.shape[0], x.shape[1] // 2, x.shape[2] // 2, f) if kind == "conv" else (
+            x.shape[0], 2 * x.shape[1], 2 * x.shape[2], f)  # fmt: skip
+        assert y.shape == want
+        for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(ref), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_models_use_no_convolution_primitive():
+    # XLA:CPU runs convolutions (and their gradients) ~10-20x slower inside lax.scan; the
+    # training step, forward and backward, must be slices and matmuls only.
+    gv, dv = _shape_init(G16, _z()), _shape_init(D16, _x(16, 1))
+
+    def loss(gv, dv):
+        fake, _ = G16.apply(gv, _z(), train=True, mutable=["batch_stats"])
+        logits, _ = D16.apply(dv, fake, train=True, mutable=["batch_stats"])
+        return jnp.mean(logits)
+
+    jaxpr = str(jax.make_jaxpr(jax.grad(loss, argnums=(0, 1)))(gv, dv))
+    assert "dot_general" in jaxpr
+    assert "conv_general_dilated" not in jaxpr  # what nn.Conv and nn.ConvTranspose emit

@@ -17,6 +17,17 @@ Layer names (checked by tests/test_dcgan.py):
 
 Init: the DCGAN paper's N(0, 0.02) for every conv/dense kernel, zero biases, and flax's default
 BatchNorm init (scale 1, bias 0). Layers followed by BN have no bias (BN's beta replaces it).
+
+Convolutions without a conv primitive: `StridedConv4x4` and `ConvTranspose4x4` compute exactly
+what nn.Conv(k=4, s=2, padding 1) and nn.ConvTranspose(k=4, s=2, 'SAME') compute, with the same
+parameter names, shapes and init (so the same key gives the same weights), but as slices,
+pads, reshapes and matmuls. Reason: XLA:CPU (jaxlib 0.10) runs native convolutions -- above
+all the gradient convolutions autodiff produces -- 10-20x slower inside a while loop
+(`lax.scan`, `fori_loop`) than in straight-line code (in the compiled loop body they keep
+non-canonical dimension layouts, e.g. dim_labels=f01b_i01o->01bf, that outside a loop are
+rewritten into the fast form), and the training core runs a whole chunk of steps as one scan
+(D's updates are a fori_loop too). Matmuls have no such cliff. tests/test_dcgan.py checks
+forward and gradients against the flax layers.
 """
 
 from __future__ import annotations
@@ -55,6 +66,93 @@ def num_stages(image_size: int) -> int:
     return n.bit_length() - 3
 
 
+def conv4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Cross-correlation with a (4, 4, C, F) kernel, stride 2, padding 1 on every side:
+    (B, H, W, C) -> (B, H/2, W/2, F), as nn.Conv / lax.conv_general_dilated compute it.
+
+    Space-to-depth: pad, fold each 2x2 block of pixels into channels, so the stride-2 4x4
+    conv becomes a stride-1 2x2 conv over 4C channels: 4 shifted slices + one matmul.
+    """
+    b, h, w, c = x_BxHxWxC.shape
+    f = kernel.shape[-1]
+    if h % 2 or w % 2 or kernel.shape != (4, 4, c, f):
+        raise ValueError(f"conv4x4_stride2: bad shapes {x_BxHxWxC.shape}, {kernel.shape}")
+    oh, ow = h // 2, w // 2
+    xp = jnp.pad(x_BxHxWxC, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    # padded pixel (2a + di, 2b + dj) -> s2d[a, b, (di, dj, c)]
+    s2d = xp.reshape(b, oh + 1, 2, ow + 1, 2, c).transpose(0, 1, 3, 2, 4, 5)
+    s2d = s2d.reshape(b, oh + 1, ow + 1, 4 * c)
+    # output (m, n) reads padded rows 2m + i, i = 2p + di (p in {0, 1}): s2d row m + p.
+    patches = jnp.concatenate(
+        [s2d[:, p : p + oh, q : q + ow, :] for p in range(2) for q in range(2)], axis=-1
+    )  # channels ordered (p, q, di, dj, c)
+    k = kernel.reshape(2, 2, 2, 2, c, f).transpose(0, 2, 1, 3, 4, 5)  # (p, q, di, dj, c, f)
+    return patches @ k.reshape(16 * c, f)
+
+
+def conv_transpose4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Transposed conv with a (4, 4, C, F) kernel, stride 2, 'SAME': (B, H, W, C) ->
+    (B, 2H, 2W, F), as nn.ConvTranspose / lax.conv_transpose(transpose_kernel=False) compute it.
+
+    Sub-pixel form: with xp = x padded by 1, output pixel 2m + r (r in {0, 1}, per axis) is
+    sum over t in {0, 1} of xp[m + r + t] * kernel[2t + r]. So each of the 4 output phases
+    (r, s) is a 2x2 conv of xp with kernel[r::2, s::2] (4 slices + one matmul), and the
+    phases are interleaved with a reshape.
+    """
+    b, h, w, c = x_BxHxWxC.shape
+    f = kernel.shape[-1]
+    if kernel.shape != (4, 4, c, f):
+        raise ValueError(f"conv_transpose4x4_stride2: bad shapes {x_BxHxWxC.shape}, {kernel.shape}")
+    xp = jnp.pad(x_BxHxWxC, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    rows = []
+    for r in range(2):
+        phases = []
+        for s in range(2):
+            patches = jnp.concatenate(
+                [
+                    xp[:, r + t : r + t + h, s + u : s + u + w, :]
+                    for t in range(2)
+                    for u in range(2)
+                ],
+                axis=-1,
+            )  # channels ordered (t, u, c)
+            phases.append(patches @ kernel[r::2, s::2].reshape(4 * c, f))
+        rows.append(jnp.stack(phases, axis=3))  # (B, H, W, s, F)
+    return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, f)  # (B, H, r, W, s, F)
+
+
+class StridedConv4x4(nn.Module):
+    """nn.Conv(features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1))) via
+    `conv4x4_stride2`: same params ('kernel' (4, 4, C, F), optional 'bias'), same values."""
+
+    features: int
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        shape = (4, 4, x.shape[-1], self.features)
+        y = conv4x4_stride2(x, self.param("kernel", KERNEL_INIT, shape, jnp.float32))
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
+        return y
+
+
+class ConvTranspose4x4(nn.Module):
+    """nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME') via
+    `conv_transpose4x4_stride2`: same params, same values."""
+
+    features: int
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        shape = (4, 4, x.shape[-1], self.features)
+        y = conv_transpose4x4_stride2(x, self.param("kernel", KERNEL_INIT, shape, jnp.float32))
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
+        return y
+
+
 def _bn(train: bool, name: str) -> nn.BatchNorm:
     return nn.BatchNorm(
         use_running_average=not train, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
@@ -83,15 +181,8 @@ class DCGANGenerator(nn.Module):
             h = nn.relu(h)
             last = i == k - 1
             out_ch = self.channels if last else width // 2 ** (i + 1)
-            h = nn.ConvTranspose(
-                out_ch,
-                (4, 4),
-                strides=(2, 2),
-                padding="SAME",  # output = 2x input, like PyTorch's k=4, s=2, p=1
-                use_bias=last or not self.use_bn,
-                kernel_init=KERNEL_INIT,
-                name=f"deconv_{i}",
-            )(h)
+            # output = 2x input, like PyTorch's k=4, s=2, p=1 (nn.ConvTranspose 'SAME')
+            h = ConvTranspose4x4(out_ch, use_bias=last or not self.use_bn, name=f"deconv_{i}")(h)
         return jnp.tanh(h)
 
 
@@ -113,15 +204,7 @@ class DCGANDiscriminator(nn.Module):
         h = x_BxHxWxC
         for i in range(k):
             norm = self.use_bn and i > 0  # never on the input layer
-            h = nn.Conv(
-                self.features * 2**i,
-                (4, 4),
-                strides=(2, 2),
-                padding=((1, 1), (1, 1)),
-                use_bias=not norm,
-                kernel_init=KERNEL_INIT,
-                name=f"conv_{i}",
-            )(h)
+            h = StridedConv4x4(self.features * 2**i, use_bias=not norm, name=f"conv_{i}")(h)
             if norm:
                 h = _bn(train, f"bn_{i}")(h)
             h = nn.leaky_relu(h, negative_slope=0.2)
