@@ -12,7 +12,8 @@ from gancli.train import GANProgram
 from tests.conftest import tiny
 
 IMAGE_FLAGS = ["--hidden", "8", "--batch-size", "16", "--z-dim", "8", "--steps", "4",
-               "--log-every", "2", "--eval-every", "4", "--checkpoint-every", "4", "--quiet"]  # fmt: skip
+               "--log-every", "2", "--eval-every", "4", "--checkpoint-every", "4",
+               "--quiet"]  # fmt: skip
 
 
 def write_npz(path, n=64, labels=True):
