@@ -148,36 +148,50 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None) -> d
     for name, run in runs.items():
         if run["weak"]:
             continue
-        vals = [s[coverage] for s in run["summary"]["seeds"] if s[coverage] is not None]
+        seeds = [s for s in run["summary"]["seeds"] if s[coverage] is not None]
+        vals = [s[coverage] for s in seeds]
         m, sd = mean_std(vals)
         figures[f"{name}_{coverage}"] = f"{m:.2f} ± {sd:.2f}"
-        # collapsed: it found some modes and misses others; 0 modes means not yet learned
-        missing[name] = sum(0 < v < num_modes for v in vals) / max(len(vals), 1)
-        learned[name] = sum(v > 0 for v in vals) / max(len(vals), 1)
+        # Collapsed: it has learned to produce data (most samples on some mode) but misses
+        # modes. A seed still producing mostly off-mode samples has not converged yet.
+        done = [s for s in seeds if _converged(s, coverage)]
+        missing[name] = sum(s[coverage] < num_modes for s in done) / max(len(seeds), 1)
+        learned[name] = len(done) / max(len(seeds), 1)
         figures[f"{name}_seeds_collapsed"] = f"{missing[name]:.0%}"
-        figures[f"{name}_seeds_with_no_mode"] = f"{1 - learned[name]:.0%}"
+        figures[f"{name}_seeds_not_converged"] = f"{1 - learned[name]:.0%}"
     gans = [x for x in ("gan", "nsgan") if x in missing]
     if not gans:
         verdict, why = INCONCLUSIVE, "needs gan or nsgan"
     elif max(learned[x] for x in gans) < 0.5:
         verdict = INCONCLUSIVE
-        why = "most gan/nsgan seeds cover no mode at all yet: train longer"
+        why = (
+            "most gan/nsgan seeds have not converged (fewer than half their samples lie on a "
+            "mode): train longer"
+        )
     else:
         worst = max(gans, key=lambda x: missing[x])
         verdict = SUPPORTED if missing[worst] >= 0.5 else NOT_SUPPORTED
         why = (
-            f"at the last evaluation {missing[worst]:.0%} of the {worst} seeds cover some but "
-            f"not all {num_modes} {coverage} ('{SUPPORTED}' needs half the seeds of gan or nsgan)"
+            f"at the last evaluation {missing[worst]:.0%} of the {worst} seeds have converged "
+            f"but cover fewer than all {num_modes} {coverage} ('{SUPPORTED}' needs half the "
+            "seeds of gan or nsgan)"
         )
     return {
         "claim": "GANs collapse onto few modes.",
         "verdict": verdict,
         "why": why,
         "how": f"{coverage} covered at the final evaluation, per seed (a mode counts with at "
-        "least 20 high-quality samples per 2,500). A seed has collapsed when it covers at "
-        "least one but not all; a seed covering none has not learned yet and does not count.",
+        "least 20 high-quality samples per 2,500). A seed has collapsed when it has converged "
+        "(2-D: at least half its samples within 3 std of a mode) but covers fewer than all; "
+        "a seed that has not converged does not count either way.",
         "figures": figures,
     }
+
+
+def _converged(seed_row: dict, coverage: str) -> bool:
+    if "hq_frac" in seed_row:  # 2-D: most samples within 3 std of a mode
+        return seed_row["hq_frac"] is not None and seed_row["hq_frac"] >= 0.5
+    return seed_row[coverage] > 0
 
 
 def claim_tracking(runs: dict, distance: str) -> dict:
