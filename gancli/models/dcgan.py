@@ -94,31 +94,26 @@ def conv_transpose4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Ar
     """Transposed conv with a (4, 4, C, F) kernel, stride 2, 'SAME': (B, H, W, C) ->
     (B, 2H, 2W, F), as nn.ConvTranspose / lax.conv_transpose(transpose_kernel=False) compute it.
 
-    Sub-pixel form: with xp = x padded by 1, output pixel 2m + r (r in {0, 1}, per axis) is
-    sum over t in {0, 1} of xp[m + r + t] * kernel[2t + r]. So each of the 4 output phases
-    (r, s) is a 2x2 conv of xp with kernel[r::2, s::2] (4 slices + one matmul), and the
-    phases are interleaved with a reshape.
+    Sub-pixel (depth-to-space) form. Per axis, lax gives y[o] = sum_k x[(o + k - 2) / 2] w[k]
+    over the k that make (o + k) even. Group the outputs in pairs o = 2m - 1 + r (m = 0..H,
+    r in {0, 1}): both members of a pair read only xp[m] and xp[m + 1] (xp = x padded by 1),
+    through taps k = 2t + 1 - r (t in {0, 1}). So every pair block is one 2x2 stride-1 conv
+    with 4F outputs: 4 slices + one matmul, a depth-to-space reshape, and a crop of the half
+    pair hanging over each edge (o = -1 and o = 2H).
     """
     b, h, w, c = x_BxHxWxC.shape
     f = kernel.shape[-1]
     if kernel.shape != (4, 4, c, f):
         raise ValueError(f"conv_transpose4x4_stride2: bad shapes {x_BxHxWxC.shape}, {kernel.shape}")
     xp = jnp.pad(x_BxHxWxC, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    rows = []
-    for r in range(2):
-        phases = []
-        for s in range(2):
-            patches = jnp.concatenate(
-                [
-                    xp[:, r + t : r + t + h, s + u : s + u + w, :]
-                    for t in range(2)
-                    for u in range(2)
-                ],
-                axis=-1,
-            )  # channels ordered (t, u, c)
-            phases.append(patches @ kernel[r::2, s::2].reshape(4 * c, f))
-        rows.append(jnp.stack(phases, axis=3))  # (B, H, W, s, F)
-    return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, f)  # (B, H, r, W, s, F)
+    patches = jnp.concatenate(
+        [xp[:, t : t + h + 1, u : u + w + 1, :] for t in range(2) for u in range(2)], axis=-1
+    )  # (B, H+1, W+1, (t, u, c))
+    # kernel row 2t + (1 - r): split rows as (t, 1 - r), then flip the second axis to index r
+    k = kernel.reshape(2, 2, 2, 2, c, f)[:, ::-1, :, ::-1]  # (t, r, u, s, c, f)
+    k = k.transpose(0, 2, 4, 1, 3, 5).reshape(4 * c, 4 * f)  # ((t, u, c), (r, s, f))
+    y = (patches @ k).reshape(b, h + 1, w + 1, 2, 2, f).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(b, 2 * h + 2, 2 * w + 2, f)[:, 1:-1, 1:-1, :]  # row 2m + r is o + 1
 
 
 class StridedConv4x4(nn.Module):
