@@ -13,7 +13,9 @@ For each configuration, after warm-up:
   bytes of the training state. `jax.devices()[0].memory_stats()` is recorded too; on CPU it
   is None (the CPU client keeps no allocator statistics), so RSS is the meaningful figure.
 * arithmetic rate: analytic useful FLOPs per seed-step x seed-steps/s, as a fraction of the
-  float32 matmul peak measured in the same run (best of several jitted 2048^3 matmuls).
+  float32 matmul peak measured in the same run: the best of several jitted 2048^3 matmuls at
+  the start and again right after every timed section (the best of all of them is the peak;
+  the one right after each section is kept too, as "matmul_gflops_adjacent").
 
 Useful FLOPs are counted from the layer shapes (`analytic_step_flops`): 2*in*out per sample
 for a Dense layer (2*out_pixels*k*k*c_in*c_out for a conv; a stride-2 transposed conv counts
@@ -25,8 +27,9 @@ chunk divided by the seed count. XLA counts every while/scan body once (so it mi
 n_critic - 1 extra critic updates of a WGAN step) and adds elementwise work, so it is a
 cross-check only.
 
-Timings are wall-clock on a shared machine: treat them as provisional, and look at the load
-averages recorded beside them.
+Timings are wall-clock. On a shared machine treat them as provisional: the result records
+the load averages and, per section, process CPU seconds beside wall seconds (a 2-CPU run
+whose threads had both CPUs shows close to 2 CPU-seconds per second).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as jex_core
 
 from gancli import config as config_lib
 from gancli import data as data_lib
@@ -60,9 +64,7 @@ MLP_WIDE = dict(dataset="ring8", hidden=256, depth=3, batch_size=256, z_dim=16)
 MLP_NARROW = dict(dataset="ring8", hidden=64, depth=3, batch_size=64, z_dim=16)
 # The brief fixes dataset, image size and features; batch 64 and z 16 are our choice.
 DCGAN = dict(dataset="digits", image_size=16, hidden=32, batch_size=64, z_dim=16)
-
-
-TINY = dict(dataset="ring8", hidden=16, depth=1, batch_size=32, z_dim=2)
+TINY = dict(dataset="ring8", hidden=16, depth=1, batch_size=32, z_dim=2)  # `quick` only
 
 
 def _configs() -> dict[str, dict]:
@@ -103,9 +105,9 @@ TARGET_MEMORY_MIB = 1024.0
 def _sub_jaxprs(params: dict) -> Iterable:
     for v in params.values():
         for item in v if isinstance(v, list | tuple) else (v,):
-            if isinstance(item, jax.extend.core.ClosedJaxpr):
+            if isinstance(item, jex_core.ClosedJaxpr):
                 yield item.jaxpr
-            elif isinstance(item, jax.extend.core.Jaxpr):
+            elif isinstance(item, jex_core.Jaxpr):
                 yield item
 
 
@@ -734,12 +736,20 @@ def format_table(result: dict) -> list:
     from rich.table import Table
 
     env, peak = result["env"], result["matmul_peak"]
+    mem = (
+        "none on CPU"
+        if all(m["device_memory_stats"] is None for m in result["configs"].values())
+        else "see JSON"
+    )
     caption = (
         f"jax {env['jax']} {env['backend']}, {len(env['devices'])} device(s), "
         f"{env['cpu_count']} CPUs ({env['processor']}); load avg "
-        f"{env['load_avg_start'][0]:.1f} -> {env.get('load_avg_end', [float('nan')])[0]:.1f}; "
-        f"matmul peak {peak['gflops']:.1f} GFLOP/s ({peak['n']}^3 f32, best of {peak['runs']}); "
-        "compile cache off"
+        f"{env['load_avg_start'][0]:.1f} -> {env.get('load_avg_end', [float('nan')])[0]:.1f}. "
+        f"% peak: of {peak['gflops']:.1f} GFLOP/s, the best {peak['n']}^3 f32 matmul of "
+        f"{peak.get('measurements', 1)} measurements in this run. CPUs busy: process CPU s / "
+        "wall s (below the CPU count: threads waited or the machine was shared). Peak RSS: "
+        f"process VmHWM over compile + run, JAX runtime included (device memory_stats: {mem}). "
+        "Compile cache off."
     )
     main = Table(title="gancli bench: vmapped seeds x scanned steps", caption=caption)
     columns = [
@@ -751,6 +761,7 @@ def format_table(result: dict) -> list:
         "MFLOP/seed-step",
         "GFLOP/s",
         "% peak",
+        "CPUs busy",
         "compile s (lower+xla)",
         "peak RSS MiB",
         "state MiB",
@@ -767,6 +778,7 @@ def format_table(result: dict) -> list:
             f"{m['flops_per_seed_step'] / 1e6:.1f}",
             f"{m['gflops']:.1f}",
             f"{100 * m['frac_peak']:.0f}%",
+            f"{m['cpu_seconds'] / m['seconds']:.1f}",
             f"{m['compile_s']:.1f} ({m['lower_s']:.1f}+{m['xla_compile_s']:.1f})",
             f"{m['peak_rss_mib']:.0f}",
             f"{m['state_mib']:.1f}",

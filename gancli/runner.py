@@ -203,6 +203,23 @@ def train(
     return _loop(program, data, state, run_dir, start=0, quiet=quiet)
 
 
+def pick_checkpoint(run_dir: Path, step: int | None) -> tuple[int, list[int], Config]:
+    """(chosen step, all steps, saved config): the latest checkpoint unless `step` is given."""
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
+    with Checkpointer(run_dir, read_only=True) as ck:
+        steps = ck.steps()
+        if not steps:
+            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
+        if step is None:
+            step = steps[-1]
+        elif step not in steps:
+            raise CheckpointError(
+                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
+            )
+        return step, steps, ck.read_config(step)
+
+
 def check_resume_overrides(saved: Config, overrides: dict) -> Config:
     conflicts = [
         f"{k.replace('_', '-')} {getattr(saved, k)!r} -> {v!r}"
@@ -231,19 +248,7 @@ def resume(
 ) -> RunResult:
     """Continue a run from its latest (or a chosen) checkpoint, bit for bit."""
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
-    with Checkpointer(run_dir, read_only=True) as ck:
-        steps = ck.steps()
-        if not steps:
-            raise CheckpointError(f"no checkpoints in {run_dir}: nothing to resume", exit_code=2)
-        if step is None:
-            step = steps[-1]
-        elif step not in steps:
-            raise CheckpointError(
-                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
-            )
-        saved = ck.read_config(step)
+    step, steps, saved = pick_checkpoint(run_dir, step)
     cfg = check_resume_overrides(saved, overrides or {})
     if cfg.steps < step:
         raise ConfigError(f"--steps {cfg.steps} is below the checkpoint's step {step}")
@@ -433,21 +438,10 @@ class LoadedRun:
 
 def load_run(run_dir: str | Path, step: int | None = None) -> LoadedRun:
     """Restore a run's checkpoint (latest by default) with the config saved inside it."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
+    step, _, saved = pick_checkpoint(Path(run_dir), step)
+    cfg = config_lib.resolve(saved)
+    data = data_lib.load(cfg.dataset, cfg.image_size)
+    program = GANProgram.build(cfg, data)
     with Checkpointer(run_dir, read_only=True) as ck:
-        steps = ck.steps()
-        if not steps:
-            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
-        if step is None:
-            step = steps[-1]
-        elif step not in steps:
-            raise CheckpointError(
-                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
-            )
-        cfg = config_lib.resolve(ck.read_config(step))
-        data = data_lib.load(cfg.dataset, cfg.image_size)
-        program = GANProgram.build(cfg, data)
         state = ck.restore(step, program.abstract_state())
     return LoadedRun(cfg, data, program, state, step)
