@@ -277,6 +277,29 @@ def eval_(
     out.print(_metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
 
 
+@app.command(epilog="Examples:\n\n  gancli bench\n\n  gancli bench --quick --json bench.json")
+def bench(
+    quick: Annotated[bool, typer.Option(help="A few small configurations.")] = False,
+    steps: Annotated[int | None, typer.Option(help="Timed steps per configuration.")] = None,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+) -> None:
+    """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
+    from gancli import bench as bench_lib
+
+    if steps is not None and steps < 1:
+        raise ConfigError(f"--steps must be at least 1, got {steps}")
+    log = lambda m: err.print(m, highlight=False)  # noqa: E731
+    result = bench_lib.run_bench(quick=quick, steps=steps, log=log)
+    tables = bench_lib.format_table(result)
+    for t in tables if isinstance(tables, list) else [tables]:
+        out.print(t)
+    if as_json is not None:
+        as_json.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        out.print(f"figures in {as_json}")
+
+
 @app.command(
     epilog="Example:\n\n  XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices"
 )
