@@ -31,6 +31,8 @@ def run(argv, capsys):
         (["train", "--config", "missing.toml"], "config file not found"),
         (["train", "--from-step", "3"], "--from-step needs --resume"),
         (["sample"], "Missing argument"),
+        (["bench", "--steps", "0"], "--steps must be at least 1"),
+        (["compare-losses", "--weak-variant", "tiny"], "--weak-variant must be one of"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
