@@ -284,17 +284,21 @@ def bench(
     as_json: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
     ] = None,
+    profile: Annotated[
+        bool, typer.Option(help="Also profile each configuration: op time by kind.")
+    ] = False,
 ) -> None:
     """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
     from gancli import bench as bench_lib
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
-    log = lambda m: err.print(m, highlight=False)  # noqa: E731
-    result = bench_lib.run_bench(quick=quick, steps=steps, log=log)
-    tables = bench_lib.format_table(result)
-    for t in tables if isinstance(tables, list) else [tables]:
-        out.print(t)
+    log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
+    result = bench_lib.run_bench(quick=quick, steps=steps, log=log, profile=profile)
+    # Tables keep their columns when piped to a file (rich would squeeze them to 80).
+    console = out if out.is_terminal else Console(width=200)
+    for t in bench_lib.format_table(result):
+        console.print(t)
     if as_json is not None:
         as_json.write_text(json.dumps(result, indent=2, default=str) + "\n")
         out.print(f"figures in {as_json}")
@@ -332,9 +336,11 @@ def main(argv: list[str] | None = None) -> int:
         enable_compilation_cache,
         maybe_initialize_distributed,
         quiet_library_logs,
+        unroll_threefry_on_cpu,
     )
 
     enable_compilation_cache()
+    unroll_threefry_on_cpu()
     quiet_library_logs()
     try:
         maybe_initialize_distributed()

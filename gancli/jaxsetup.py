@@ -69,3 +69,50 @@ def maybe_initialize_distributed() -> bool:
         ) from None
     jax.distributed.initialize(address, num_processes=n, process_id=i)
     return True
+
+
+# ---- threefry on CPU ----------------------------------------------------------------------
+
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _threefry2x32_unrolled(k1, k2, x1, x2):
+    """Threefry-2x32 with 20 rounds (Salmon et al. 2011), the hash behind jax.random.
+
+    The same arithmetic as JAX's own lowering, written out straight: five groups of four
+    rounds, each group followed by a key injection.
+    """
+    import numpy as np
+    from jax import lax
+
+    ks = (k1, k2, k1 ^ k2 ^ np.uint32(0x1BD11BDA))
+    x0, x1 = x1 + ks[0], x2 + ks[1]
+    for group in range(5):
+        for r in _THREEFRY_ROTATIONS[group % 2]:
+            x0 = x0 + x1
+            x1 = lax.shift_left(x1, np.uint32(r)) | lax.shift_right_logical(x1, np.uint32(32 - r))
+            x1 = x0 ^ x1
+        x0 = x0 + ks[(group + 1) % 3]
+        x1 = x1 + ks[(group + 2) % 3] + np.uint32(group + 1)
+    return x0, x1
+
+
+def unroll_threefry_on_cpu() -> bool:
+    """Lower jax.random's hash on CPU as straight-line code instead of a 5-trip while loop.
+
+    JAX lowers threefry2x32 on CPU (only there) as a rolled `fori_loop`, to keep programs
+    small. A GAN step draws random numbers ~10 times; on XLA:CPU each of those loops is
+    run trip by trip by the host-side executor, which dominates small, dispatch-bound
+    steps and adds kernels to compile. The unrolled form is what JAX already uses on every
+    other platform, so the random numbers are bit-for-bit the same (tests check it against
+    published test vectors and against JAX's own lowering). Returns False when this JAX
+    has no such primitive (the default lowering stays; nothing else changes).
+    """
+    try:
+        from jax.extend.random import threefry2x32_p
+        from jax.interpreters import mlir
+    except ImportError:
+        return False
+    rule = mlir.lower_fun(_threefry2x32_unrolled, multiple_results=True)
+    mlir.register_lowering(threefry2x32_p, rule, platform="cpu", inline=False)
+    return True

@@ -36,7 +36,7 @@ def positive_finite(x) -> bool:
 @pytest.fixture(scope="module")
 def quick():
     lines: list[str] = []
-    return bench.run_bench(quick=True, log=lines.append), lines
+    return bench.run_bench(quick=True, log=lines.append, profile=True), lines
 
 
 def test_quick_bench_reports_every_figure(quick):
@@ -58,6 +58,14 @@ def test_quick_bench_reports_every_figure(quick):
         assert m["no_divergence"] is True
         # The analytic count is what a traced step does; XLA's count is a cross-check.
         assert m["flops_traced_per_seed_step"] == pytest.approx(m["flops_per_seed_step"])
+        # The figure is the fastest of the timed windows; the median is kept beside it.
+        windows = m["seed_steps_per_s_windows"]
+        assert len(windows) == bench.WINDOWS
+        assert m["seed_steps_per_s"] == pytest.approx(max(windows))
+        assert min(windows) <= m["seed_steps_per_s_median_window"] <= max(windows)
+        prof = m["profile"]  # --profile: op time by kind, shares add up to one
+        assert prof["available"] and sum(prof["share"].values()) == pytest.approx(1.0)
+        assert prof["share"]["matmul"] > 0 and prof["share"]["elementwise"] > 0
 
     for name, entry in result["baselines"].items():
         assert name in result["configs"]
@@ -93,6 +101,7 @@ def test_format_table_renders(quick):
     assert bench.QUICK_CONFIGS[0] in text
     assert "python-loop" in text and "sequential-seeds" in text
     assert "PASS" in text or "MISS" in text
+    assert "Where the time goes" in text  # the --profile table
 
 
 # ---- FLOP counting ------------------------------------------------------------------------
