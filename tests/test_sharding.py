@@ -172,3 +172,73 @@ def test_seeds_not_divisible_by_devices_is_a_config_error(sharded_run):
     msg = facts["error"]
     assert msg is not None, "seeds=6 on 4 devices was accepted"
     assert "device count (4)" in msg and "seeds (6)" in msg
+
+
+# ---- several processes (jax.distributed) --------------------------------------------------
+
+TRAIN = ["train", "--hidden", "16", "--depth", "1", "--batch-size", "32", "--z-dim", "2",
+         "--seeds", "2", "--seed", "1", "--steps", "20", "--log-every", "10",
+         "--eval-every", "20", "--checkpoint-every", "10", "--quiet"]  # fmt: skip
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(args, env, cwd):
+    return subprocess.Popen(
+        [sys.executable, "-m", "gancli", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_two_processes_train_like_one(tmp_path):
+    """`gancli train` as 2 CPU processes under jax.distributed (the README's variables):
+    one seed per process, process 0 writes the logs, the checkpoint restores, and the
+    metrics equal a single-process run's to float32 rounding."""
+    root = Path(__file__).resolve().parents[1]
+    base = dict(os.environ, JAX_PLATFORMS="cpu")
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), base.get("PYTHONPATH")]))
+    address = f"127.0.0.1:{_free_port()}"
+    procs = [
+        _cli(
+            [*TRAIN, "--out", str(tmp_path / "multi")],
+            dict(
+                base, JAX_COORDINATOR_ADDRESS=address, JAX_NUM_PROCESSES="2", JAX_PROCESS_ID=str(i)
+            ),  # fmt: skip
+            root,
+        )
+        for i in range(2)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    single = _cli([*TRAIN, "--out", str(tmp_path / "single")], base, root)
+    _, err = single.communicate(timeout=300)
+    assert single.returncode == 0, err[-3000:]
+
+    multi, one = _metrics(tmp_path / "multi"), _metrics(tmp_path / "single")
+    assert len(multi) == len(one) == 2 * 2  # 2 logged chunks x 2 seeds, written once
+    for a, b in zip(multi, one, strict=True):
+        assert (a["step"], a["seed"]) == (b["step"], b["seed"])
+        for k in ("d_loss", "g_loss", "g_grad_norm"):
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-5, err_msg=k)
+    env_json = json.loads((tmp_path / "multi" / "env.json").read_text())
+    assert env_json["process_count"] == 2
+
+    from gancli.runner import load_run
+
+    loaded = load_run(tmp_path / "multi")  # the checkpoint both processes wrote
+    assert int(np.asarray(loaded.state.step)[0]) == 20
