@@ -13,7 +13,9 @@ import numpy as np
 from gancli.data import Dataset
 from gancli.jaxsetup import cache_root
 
-IMAGE_METRICS = ("fd", "classes", "class_kl", "inception_score")
+# hq_frac: share of samples the classifier is confident about (image_metrics.CONFIDENT),
+# the image analogue of the 2-D share of samples near a mode.
+IMAGE_METRICS = ("fd", "classes", "class_kl", "inception_score", "hq_frac")
 PIXEL_METRICS = ("fd_pixels",)
 
 
@@ -54,6 +56,7 @@ class ImageScorer:
             "classes": int(q["classes_covered"]),
             "class_kl": float(q["class_kl"]),
             "inception_score": float(q["inception_score"]),
+            "hq_frac": float(q["confident_frac"]),
         }
 
 

@@ -56,6 +56,9 @@ __all__ = [
 #: A class counts as covered when at least this fraction of the samples (20 of every
 #: 2,500) is predicted as it -- the same rule as the 2-D "modes covered" metric.
 MODE_MIN_FRACTION = 20 / 2500
+# A sample "looks like a digit" when the classifier gives one class at least this
+# probability: the image analogue of a 2-D sample within 3 std of a mode.
+CONFIDENT = 0.9
 
 #: Bumped whenever the architecture or the training recipe changes (invalidates caches).
 _CACHE_VERSION = 1
@@ -494,7 +497,9 @@ def image_quality(
     - ``classes_covered``: classes predicted for >= max(1, MODE_MIN_FRACTION * N) samples;
     - ``class_kl``: KL(fake class histogram || real class histogram), both smoothed by
       ``kl_eps`` so it is finite (0 = same class balance; a single class of ten ~ 2.3);
-    - ``inception_score``: exp(E_x KL(p(y|x) || p(y))), 1 (worst) .. num_classes.
+    - ``inception_score``: exp(E_x KL(p(y|x) || p(y))), 1 (worst) .. num_classes;
+    - ``confident_frac``: share of samples whose most likely class has probability
+      >= CONFIDENT (real data: ~0.95; noise: near 0).
     """
     logits, feats = clf.logits_and_features(fake_images)
     n = logits.shape[0]
@@ -521,4 +526,5 @@ def image_quality(
         "classes_covered": float(covered),
         "class_kl": class_kl,
         "inception_score": inception,
+        "confident_frac": float(np.mean(probs.max(axis=-1) >= CONFIDENT)),
     }

@@ -166,7 +166,7 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None) -> d
         verdict = INCONCLUSIVE
         why = (
             "most gan/nsgan seeds have not converged (fewer than half their samples lie on a "
-            "mode): train longer"
+            "mode or are classified with confidence): train longer"
         )
     else:
         worst = max(gans, key=lambda x: missing[x])
@@ -182,14 +182,17 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None) -> d
         "why": why,
         "how": f"{coverage} covered at the final evaluation, per seed (a mode counts with at "
         "least 20 high-quality samples per 2,500). A seed has collapsed when it has converged "
-        "(2-D: at least half its samples within 3 std of a mode) but covers fewer than all; "
+        "(at least half its samples within 3 std of a mode, or for images classified with "
+        "probability >= 0.9) but covers fewer than all; "
         "a seed that has not converged does not count either way.",
         "figures": figures,
     }
 
 
 def _converged(seed_row: dict, coverage: str) -> bool:
-    if "hq_frac" in seed_row:  # 2-D: most samples within 3 std of a mode
+    """Most samples look like data: 2-D, within 3 std of a mode; images, classified with
+    probability >= 0.9 (both are `hq_frac`). Older image summaries without it: any class."""
+    if "hq_frac" in seed_row:
         return seed_row["hq_frac"] is not None and seed_row["hq_frac"] >= 0.5
     return seed_row[coverage] > 0
 

@@ -94,3 +94,32 @@ def test_rerun_retrains_only_what_is_missing(comparison_dir):
 def test_bad_losses_are_refused(capsys):
     assert main(["compare-losses", "--losses", "gan,lsgan"]) == 2
     assert "--losses must name some of gan, nsgan, wgan" in capsys.readouterr().err
+
+
+def _runs(rows_by_loss):
+    return {
+        name: {"weak": False, "summary": {"seeds": rows}} for name, rows in rows_by_loss.items()
+    }
+
+
+def test_collapse_counts_only_converged_image_seeds():
+    """Claim 2 on images: a seed converged when hq_frac (confidently classified) >= 0.5."""
+
+    def seed(i, classes, hq):
+        return {"seed": i, "classes": classes, "hq_frac": hq}
+
+    # nsgan: 3 of 4 seeds converged, 2 of those cover < 10 classes -> 50% collapsed.
+    runs = _runs({
+        "nsgan": [seed(0, 10, 0.9), seed(1, 3, 0.8), seed(2, 2, 0.7), seed(3, 1, 0.1)],
+        "gan": [seed(0, 10, 0.9), seed(1, 10, 0.6), seed(2, 9, 0.2), seed(3, 1, 0.05)],
+    })  # fmt: skip
+    out = report.claim_collapse(runs, "classes", 10)
+    assert out["figures"]["nsgan_seeds_collapsed"] == "50%"
+    assert out["figures"]["nsgan_seeds_not_converged"] == "25%"
+    assert out["figures"]["gan_seeds_collapsed"] == "0%"  # its few-class seeds are noise
+    assert out["figures"]["gan_seeds_not_converged"] == "50%"
+    assert out["verdict"] == report.SUPPORTED
+
+    # Noise everywhere (no seed confidently classified): inconclusive, however few classes.
+    noisy = _runs({"nsgan": [seed(i, 1, 0.1) for i in range(4)]})
+    assert report.claim_collapse(noisy, "classes", 10)["verdict"] == report.INCONCLUSIVE

@@ -180,7 +180,10 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     x, y = digits
     _, b = halves
     q_real = im.image_quality(clf, real_stats, b)
-    assert set(q_real) == {"fd", "classes_covered", "class_kl", "inception_score"}
+    assert set(q_real) == {
+        "fd", "classes_covered", "class_kl", "inception_score", "confident_frac"
+    }  # fmt: skip
+    assert q_real["confident_frac"] > 0.9  # the classifier is sure of most real digits
     assert all(isinstance(v, float) for v in q_real.values())
     assert q_real["classes_covered"] == 10
     assert q_real["class_kl"] < 0.05
@@ -201,6 +204,12 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     assert q1["class_kl"] > 1.5
     assert q1["inception_score"] == pytest.approx(1.0, abs=1e-6)
     assert q_real["inception_score"] > q1["inception_score"]
+
+    # Noise is not a digit: the classifier is rarely sure of it.
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(x.min(), x.max(), size=(500, *x.shape[1:])).astype(np.float32)
+    q_noise = im.image_quality(clf, real_stats, noise)
+    assert q_noise["confident_frac"] < 0.5 < q_real["confident_frac"]
 
 
 def test_classes_covered_threshold_rule(clf, digits, real_stats):
