@@ -1,0 +1,32 @@
+"""Every ready-made experiment file in experiments/ loads and resolves to valid configs."""
+
+from pathlib import Path
+
+import pytest
+
+from gancli import compare
+from gancli import config as config_lib
+
+FILES = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
+
+
+def test_there_are_experiment_files():
+    assert len(FILES) >= 6
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_experiment_file_is_valid(path):
+    values = config_lib.read_toml(path)
+    if "losses" in values:  # a compare-losses file: every run's config is validated
+        comparison = compare.load_comparison(path, {}, None, None)
+        assert comparison.losses and comparison.run_names()
+        cfgs = [comparison.config_for(loss, weak) for _, loss, weak in comparison.run_names()]
+        assert all(c.loss in config_lib.LOSS_NAMES for c in cfgs)
+        for loss, table in comparison.per_loss.items():  # per-loss settings reach the runs
+            cfg = comparison.config_for(loss, False)
+            assert all(getattr(cfg, k) == v for k, v in table.items()), (loss, table)
+    else:
+        cfg = config_lib.resolve(config_lib.load(path))
+        config_lib.validate(cfg)
+        for key, value in values.items():  # the file's values are what the run gets
+            assert getattr(cfg, key.replace("-", "_")) == value, key
