@@ -7,6 +7,7 @@ a non-zero exit code (2 for usage errors), never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 out = Console()
+if not out.is_terminal and "COLUMNS" not in os.environ:
+    # Piped to a file or a log: rich would squeeze tables to 80 columns and wrap every
+    # cell; keep them whole (COLUMNS still wins when set).
+    out = Console(width=200)
 err = Console(stderr=True)
 
 EXAMPLE_TRAIN = """
@@ -295,10 +300,8 @@ def bench(
         raise ConfigError(f"--steps must be at least 1, got {steps}")
     log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
     result = bench_lib.run_bench(quick=quick, steps=steps, log=log, profile=profile)
-    # Tables keep their columns when piped to a file (rich would squeeze them to 80).
-    console = out if out.is_terminal else Console(width=200)
     for t in bench_lib.format_table(result):
-        console.print(t)
+        out.print(t)
     if as_json is not None:
         as_json.write_text(json.dumps(result, indent=2, default=str) + "\n")
         out.print(f"figures in {as_json}")
