@@ -200,10 +200,6 @@ def _cli(args, env, cwd):
     )
 
 
-def _metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
 def test_two_processes_train_like_one(tmp_path):
     """`gancli train` as 2 CPU processes under jax.distributed (the README's variables):
     one seed per process, process 0 writes the logs, the checkpoint restores, and the
@@ -229,7 +225,10 @@ def test_two_processes_train_like_one(tmp_path):
     _, err = single.communicate(timeout=300)
     assert single.returncode == 0, err[-3000:]
 
-    multi, one = _metrics(tmp_path / "multi"), _metrics(tmp_path / "single")
+    from gancli.runner import load_run, read_jsonl
+
+    multi = read_jsonl(tmp_path / "multi" / "metrics.jsonl")
+    one = read_jsonl(tmp_path / "single" / "metrics.jsonl")
     assert len(multi) == len(one) == 2 * 2  # 2 logged chunks x 2 seeds, written once
     for a, b in zip(multi, one, strict=True):
         assert (a["step"], a["seed"]) == (b["step"], b["seed"])
@@ -237,8 +236,6 @@ def test_two_processes_train_like_one(tmp_path):
             np.testing.assert_allclose(a[k], b[k], rtol=1e-5, err_msg=k)
     env_json = json.loads((tmp_path / "multi" / "env.json").read_text())
     assert env_json["process_count"] == 2
-
-    from gancli.runner import load_run
 
     loaded = load_run(tmp_path / "multi")  # the checkpoint both processes wrote
     assert int(np.asarray(loaded.state.step)[0]) == 20

@@ -116,36 +116,35 @@ def conv_transpose4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Ar
     return y.reshape(b, 2 * h + 2, 2 * w + 2, f)[:, 1:-1, 1:-1, :]  # row 2m + r is o + 1
 
 
-class StridedConv4x4(nn.Module):
-    """nn.Conv(features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1))) via
-    `conv4x4_stride2`: same params ('kernel' (4, 4, C, F), optional 'bias'), same values."""
+class _Conv4x4(nn.Module):
+    """A 4x4 stride-2 (transposed) convolution written as matmuls (`op`), with nn.Conv's
+    params: 'kernel' (4, 4, C, F) and, optionally, 'bias' (F,)."""
 
     features: int
     use_bias: bool = True
+    op = None  # the matmul form: (x, kernel) -> y; set by each subclass
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         shape = (4, 4, x.shape[-1], self.features)
-        y = conv4x4_stride2(x, self.param("kernel", KERNEL_INIT, shape, jnp.float32))
+        y = self.op(x, self.param("kernel", KERNEL_INIT, shape, jnp.float32))
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
         return y
 
 
-class ConvTranspose4x4(nn.Module):
+class StridedConv4x4(_Conv4x4):
+    """nn.Conv(features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1))) via
+    `conv4x4_stride2`: same params, same values."""
+
+    op = staticmethod(conv4x4_stride2)
+
+
+class ConvTranspose4x4(_Conv4x4):
     """nn.ConvTranspose(features, (4, 4), strides=(2, 2), padding='SAME') via
     `conv_transpose4x4_stride2`: same params, same values."""
 
-    features: int
-    use_bias: bool = True
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        shape = (4, 4, x.shape[-1], self.features)
-        y = conv_transpose4x4_stride2(x, self.param("kernel", KERNEL_INIT, shape, jnp.float32))
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
-        return y
+    op = staticmethod(conv_transpose4x4_stride2)
 
 
 def _bn(train: bool, name: str) -> nn.BatchNorm:
