@@ -7,9 +7,11 @@ keyed by a hash of the data).  It provides:
   128-d feature space (the pre-ReLU output of the penultimate Dense layer).  This is an
   "FID-like" figure, **not** FID: its scale depends on the classifier, so it is only
   meaningful for comparing runs on the same data set (same cached classifier).
-* ``classes_covered`` -- the number of classes the classifier predicts for at least
+* ``classes_covered`` -- the number of classes the classifier predicts *with confidence*
+  (probability >= :data:`CONFIDENT`, the rule of ``confident_frac``) for at least
   :data:`MODE_MIN_FRACTION` (20 of every 2,500) of the generated images, the image
-  analogue of "modes covered".
+  analogue of "modes covered" (a mode counts high-quality samples only, so noise that the
+  classifier spreads over classes by argmax covers nothing).
 * ``class_kl`` -- KL(fake predicted-class histogram || real predicted-class histogram).
 * ``inception_score`` -- exp(E_x KL(p(y|x) || p(y))), with p(y) the mean prediction over
   the generated images.
@@ -494,7 +496,8 @@ def image_quality(
     """Metrics of generated images against the real-data statistics:
 
     - ``fd``: Fréchet distance in classifier-feature space (lower is better);
-    - ``classes_covered``: classes predicted for >= max(1, MODE_MIN_FRACTION * N) samples;
+    - ``classes_covered``: classes predicted with probability >= CONFIDENT for
+      >= max(1, MODE_MIN_FRACTION * N) samples;
     - ``class_kl``: KL(fake class histogram || real class histogram), both smoothed by
       ``kl_eps`` so it is finite (0 = same class balance; a single class of ten ~ 2.3);
     - ``inception_score``: exp(E_x KL(p(y|x) || p(y))), 1 (worst) .. num_classes;
@@ -506,7 +509,9 @@ def image_quality(
     fake = _stats_from(logits, feats, clf.num_classes)
     fd = frechet_distance(real_stats.mu, real_stats.sigma, fake.mu, fake.sigma)
 
-    counts = fake.class_hist * n
+    probs = _softmax(logits)
+    confident = probs.max(axis=-1) >= CONFIDENT
+    counts = np.bincount(logits.argmax(axis=-1)[confident], minlength=clf.num_classes)
     covered = int(np.sum(counts >= max(1.0, MODE_MIN_FRACTION * n) - 1e-9))
 
     p = fake.class_hist + kl_eps
@@ -515,7 +520,6 @@ def image_quality(
     q /= q.sum()
     class_kl = float(np.sum(p * (np.log(p) - np.log(q))))
 
-    probs = _softmax(logits)
     py = probs.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         kl = np.where(probs > 0, probs * (np.log(probs) - np.log(py)), 0.0).sum(axis=-1)
@@ -526,5 +530,5 @@ def image_quality(
         "classes_covered": float(covered),
         "class_kl": class_kl,
         "inception_score": inception,
-        "confident_frac": float(np.mean(probs.max(axis=-1) >= CONFIDENT)),
+        "confident_frac": float(np.mean(confident)),
     }

@@ -210,13 +210,21 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     noise = rng.uniform(x.min(), x.max(), size=(500, *x.shape[1:])).astype(np.float32)
     q_noise = im.image_quality(clf, real_stats, noise)
     assert q_noise["confident_frac"] < 0.5 < q_real["confident_frac"]
+    # ...so it covers a class only with confident predictions, not by argmax alone.
+    logits, _ = clf.logits_and_features(noise)
+    argmax_only = np.bincount(logits.argmax(-1), minlength=10) >= max(1, 500 * 20 / 2500)
+    confident = im._softmax(logits).max(-1) >= im.CONFIDENT
+    by_rule = np.bincount(logits.argmax(-1)[confident], minlength=10) >= max(1, 500 * 20 / 2500)
+    assert q_noise["classes_covered"] == by_rule.sum() < argmax_only.sum()
 
 
 def test_classes_covered_threshold_rule(clf, digits, real_stats):
-    # 2500 samples: a class needs >= 20 predictions.  Use correctly-classified images.
+    # 2500 samples: a class needs >= 20 confident predictions.  Use correctly and
+    # confidently classified images.
     x, y = digits
-    pred = clf.predict(x)
-    pool = {c: x[(y == c) & (pred == c)] for c in range(10)}
+    logits, _ = clf.logits_and_features(x)
+    pred, sure = logits.argmax(-1), im._softmax(logits).max(-1) >= im.CONFIDENT
+    pool = {c: x[(y == c) & (pred == c) & sure] for c in range(10)}
     main = np.repeat(pool[0], 2500 // len(pool[0]) + 1, axis=0)[: 2500 - 19 - 20]
     fake = np.concatenate([main, pool[1][:19], pool[2][:20]])
     assert len(fake) == 2500
