@@ -7,6 +7,7 @@ a non-zero exit code (2 for usage errors), never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -69,7 +70,10 @@ Hidden = Annotated[int | None, typer.Option(help="Width (MLP units; DCGAN featur
 Depth = Annotated[int | None, typer.Option(help="MLP hidden layers.")]
 Variant = Annotated[
     str | None,
-    typer.Option(help="Generator variant: default, narrow (half width), nobn (images)."),
+    typer.Option(
+        help="Generator variant: default, narrow (1/2 width), thin (1/8); images also nobn, "
+        "nobn-const (no batchnorm, constant filters), mlp (4x512 MLP)."
+    ),
 ]
 LogEvery = Annotated[int | None, typer.Option(help="Steps between logged metrics.")]
 EvalEvery = Annotated[int | None, typer.Option(help="Steps between quality evaluations.")]
@@ -79,6 +83,17 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def json_safe(obj):
+    """JSON has no NaN or Infinity: non-finite floats become null."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _overrides(**flags) -> dict:
@@ -205,12 +220,18 @@ def compare_losses(
     eval_every: EvalEvery = None,
     weak_variant: Annotated[
         str | None,
-        typer.Option(help="Weaker generator for the robustness claim: narrow, nobn or none."),
+        typer.Option(
+            help="Weaker generator for the robustness claim (default thin for 2-D data, "
+            "nobn-const for images; any --generator-variant, or none)."
+        ),
     ] = None,
     config: ConfigFile = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Report directory (default reports/DATASET).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Retrain runs whose stored settings differ (else refused).")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Train every loss over the same seeds and data; report and test the theory's claims."""
@@ -224,7 +245,7 @@ def compare_losses(
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
     target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
     result = compare.run_comparison(
-        comparison, target, quiet=quiet, log=lambda m: err.print(m, highlight=False)
+        comparison, target, quiet=quiet, log=lambda m: err.print(m, highlight=False), force=force
     )
     from gancli.report import table_rows
 
@@ -277,7 +298,7 @@ def eval_(
 
     result = sampling.evaluate_run(run_dir, step)
     if as_json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(json_safe(result), indent=2, allow_nan=False))
         return
     out.print(_metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
 

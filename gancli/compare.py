@@ -79,8 +79,10 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
     base = config_lib.from_mapping(flags, base, source="flags")
     chosen = parse_losses(losses if losses is not None else (file_losses or list(LOSS_NAMES)))
     weak_variant = weak if weak is not None else file_weak
-    if weak_variant == "auto":  # the notes' weaker generators: narrower MLP, DCGAN without BN
-        weak_variant = "nobn" if config_lib.is_image_dataset(base.dataset) else "narrow"
+    if weak_variant == "auto":  # the WGAN paper's weakened generators (section 4.3):
+        # for images a DCGAN G without batchnorm and with constant filters; for 2-D data
+        # (no batchnorm in our MLP) one eighth of the width
+        weak_variant = "nobn-const" if config_lib.is_image_dataset(base.dataset) else "thin"
     if weak_variant in ("", "none"):
         weak_variant = None
     elif weak_variant not in config_lib.GENERATOR_VARIANTS[1:]:
@@ -110,22 +112,61 @@ def _has_checkpoint(run_dir: Path) -> bool:
         return ck.latest_step() is not None
 
 
-def run_comparison(comparison: Comparison, out: str | Path, quiet: bool = False, log=print) -> dict:
-    """Train (or resume, or skip) every run, then write the report. Returns the report data."""
+def stored_config(run_dir: Path) -> Config | None:
+    """The resolved config a run directory was trained with, if it has one."""
+    path = run_dir / "config.toml"
+    if not path.exists():
+        return None
+    return config_lib.resolve(config_lib.load(path))
+
+
+def config_differences(saved: Config, wanted: Config) -> list[str]:
+    """Fields that differ, other than those that do not change the computation.
+
+    More steps than stored is not a difference: the run resumes. Fewer is one: the
+    stored runs went further than the report would say."""
+    diffs = []
+    for k, v in wanted.to_dict().items():
+        old = getattr(saved, k)
+        if k in runner.RESUMABLE and not (k == "steps" and v < old):
+            continue
+        if old != v:
+            diffs.append(f"{k} {old!r} -> {v!r}")
+    return diffs
+
+
+def run_comparison(
+    comparison: Comparison, out: str | Path, quiet: bool = False, log=print, force: bool = False
+) -> dict:
+    """Train (or resume, or skip) every run, then write the report. Returns the report data.
+
+    A run directory trained with other settings than the comparison asks for is never
+    reused silently: it is refused with the differing fields, or retrained with `force`.
+    """
     from gancli import report
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "comparison.toml").write_text(comparison_toml(comparison))
-    status = {}
+    plan = []
     for name, loss, weak in comparison.run_names():
         cfg = comparison.config_for(loss, weak)
         run_dir = out / name
+        saved = stored_config(run_dir) if run_dir.is_dir() else None
+        diffs = config_differences(saved, cfg) if saved is not None else []
+        if diffs and not force:
+            raise ConfigError(
+                f"{run_dir} was trained with other settings ({'; '.join(diffs)}): "
+                "use another --out, or --force to retrain it"
+            )
+        plan.append((name, cfg, run_dir, bool(diffs)))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "comparison.toml").write_text(comparison_toml(comparison))
+    status = {}
+    for name, cfg, run_dir, retrain in plan:
         t0 = time.perf_counter()
-        if _finished(run_dir, cfg.steps):
+        if not retrain and _finished(run_dir, cfg.steps):
             status[name] = "done earlier"
             continue
-        if _has_checkpoint(run_dir):
+        if not retrain and _has_checkpoint(run_dir):
             log(f"{name}: resuming")
             runner.resume(run_dir, {"steps": cfg.steps}, quiet=quiet)
             status[name] = "resumed"

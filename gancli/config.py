@@ -14,7 +14,11 @@ from typing import Any
 
 LOSS_NAMES = ("gan", "nsgan", "wgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-GENERATOR_VARIANTS = ("default", "narrow", "nobn")
+# Weakened generators for the robustness claim. MLP (2-D): narrow = 1/2 width, thin = 1/8.
+# DCGAN (images): narrow, nobn (no batchnorm), nobn-const (no batchnorm and a constant
+# number of filters) and mlp (4 x 512 ReLU MLP): the last two are the WGAN paper's.
+GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
+IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
 
 
 class ConfigError(ValueError):
@@ -35,7 +39,7 @@ class Config:
     hidden: int | None = None  # MLP width 128; DCGAN feature width 32 (CPU-sized)
     depth: int = 3  # MLP hidden layers
     image_size: int | None = None  # images: 16 for digits, a file's own (padded) size
-    generator_variant: str = "default"  # "narrow" halves G's width, "nobn" drops G's batchnorm
+    generator_variant: str = "default"  # a weakened generator: see GENERATOR_VARIANTS
     optimizer: str | None = None  # adam for gan/nsgan, rmsprop for wgan
     lr_g: float | None = None
     lr_d: float | None = None
@@ -141,10 +145,10 @@ def validate_choices(cfg: Config) -> None:
         )
     from gancli.data.mixtures import MIXTURES
 
-    if cfg.generator_variant == "nobn" and not is_image_dataset(cfg.dataset):
+    if cfg.generator_variant in IMAGE_ONLY_VARIANTS and not is_image_dataset(cfg.dataset):
         raise ConfigError(
-            "generator variant 'nobn' needs an image dataset (the MLP has no batchnorm); "
-            "use 'narrow' to weaken an MLP generator"
+            f"generator variant '{cfg.generator_variant}' needs an image dataset (the 2-D MLP "
+            "has no batchnorm); use 'narrow' or 'thin' to weaken an MLP generator"
         )
     if is_image_dataset(cfg.dataset) and cfg.dataset != "digits":
         if not os.path.exists(cfg.dataset):

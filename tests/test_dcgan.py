@@ -395,3 +395,29 @@ def test_models_use_no_convolution_primitive():
     jaxpr = str(jax.make_jaxpr(jax.grad(loss, argnums=(0, 1)))(gv, dv))
     assert "dot_general" in jaxpr
     assert "conv_general_dilated" not in jaxpr  # what nn.Conv and nn.ConvTranspose emit
+
+
+def test_weakened_generators_of_the_wgan_paper():
+    """nobn-const: no batchnorm and `features` filters in every hidden stage; mlp: 4 x 512."""
+    from gancli import models
+    from gancli.config import Config, resolve
+    from gancli.data import load
+    from gancli.models.image_mlp import MLPImageGenerator
+
+    data = load("digits", 16)
+    cfg = resolve(Config(dataset="digits", hidden=F, z_dim=8))
+    const, _ = models.build(cfg.replace(generator_variant="nobn-const"), data)
+    v = jax.eval_shape(lambda: const.init(KEY, jnp.zeros((B, 8)), train=True))
+    assert "batch_stats" not in v
+    kernels = [v["params"][n]["kernel"].shape for n in ("project", "deconv_0", "deconv_1")]
+    assert kernels == [(8, 4 * 4 * F), (4, 4, F, F), (4, 4, F, 1)]  # constant F filters
+    pyramid, _ = models.build(cfg, data)
+    pv = jax.eval_shape(lambda: pyramid.init(KEY, jnp.zeros((B, 8)), train=True))
+    assert pv["params"]["project"]["kernel"].shape == (8, 4 * 4 * 2 * F)  # doubles: 2F
+
+    mlp, _ = models.build(cfg.replace(generator_variant="mlp"), data)
+    assert isinstance(mlp, MLPImageGenerator)
+    mv = mlp.init(KEY, jnp.zeros((B, 8)))
+    dense = [mv["params"][f"dense_{i}"]["kernel"].shape for i in range(4)]
+    assert dense == [(8, 512), (512, 512), (512, 512), (512, 512)]
+    assert mlp.apply(mv, jnp.ones((B, 8))).shape == (B, 16, 16, 1)

@@ -14,9 +14,14 @@ from gancli.data import Dataset
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
 
 
+# A generator variant's width as a fraction of `hidden`.
+WIDTH = {"narrow": 2, "thin": 8}
+MLP_IMAGE_G = dict(hidden=512, depth=4)  # the WGAN paper's MLP generator
+
+
 def build(cfg: Config, data: Dataset) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for the dataset, shaped by the config."""
-    g_width = cfg.hidden // 2 if cfg.generator_variant == "narrow" else cfg.hidden
+    g_width = max(1, cfg.hidden // WIDTH.get(cfg.generator_variant, 1))
     if not data.is_image:
         return (
             MLPGenerator(g_width, cfg.depth, data.sample_shape[0]),
@@ -25,8 +30,11 @@ def build(cfg: Config, data: Dataset) -> tuple[nn.Module, nn.Module]:
     from gancli.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     size, channels = data.sample_shape[0], data.sample_shape[-1]
-    use_bn = cfg.generator_variant != "nobn"
-    return (
-        DCGANGenerator(size, channels, g_width, use_bn=use_bn),
-        DCGANDiscriminator(size, channels, cfg.hidden),
-    )
+    d = DCGANDiscriminator(size, channels, cfg.hidden)
+    if cfg.generator_variant == "mlp":
+        from gancli.models.image_mlp import MLPImageGenerator
+
+        return MLPImageGenerator(tuple(data.sample_shape), **MLP_IMAGE_G), d
+    use_bn = cfg.generator_variant not in ("nobn", "nobn-const")
+    const = cfg.generator_variant == "nobn-const"
+    return DCGANGenerator(size, channels, g_width, use_bn=use_bn, constant_width=const), d

@@ -160,11 +160,14 @@ class DCGANGenerator(nn.Module):
     channels: int = 1
     features: int = 64  # width of the last hidden stage; earlier stages double it
     use_bn: bool = True  # False = the "nobn" generator variant (no 'batch_stats' at all)
+    # True: every hidden stage has `features` filters instead of doubling toward the 4x4
+    # map (the WGAN paper's weakened generator, Arjovsky et al. 2017, Figure 2)
+    constant_width: bool = False
 
     @nn.compact
     def __call__(self, z_BxZ: jax.Array, train: bool) -> jax.Array:
         k = num_stages(self.image_size)
-        width = self.features * 2 ** (k - 1)  # channels of the 4x4 map
+        width = self.features if self.constant_width else self.features * 2 ** (k - 1)
         h = nn.Dense(
             4 * 4 * width, use_bias=not self.use_bn, kernel_init=KERNEL_INIT, name="project"
         )(z_BxZ)
@@ -174,7 +177,8 @@ class DCGANGenerator(nn.Module):
                 h = _bn(train, f"bn_{i}")(h)
             h = nn.relu(h)
             last = i == k - 1
-            out_ch = self.channels if last else width // 2 ** (i + 1)
+            hidden_ch = width if self.constant_width else width // 2 ** (i + 1)
+            out_ch = self.channels if last else hidden_ch
             # output = 2x input, like PyTorch's k=4, s=2, p=1 (nn.ConvTranspose 'SAME')
             h = ConvTranspose4x4(out_ch, use_bias=last or not self.use_bn, name=f"deconv_{i}")(h)
         return jnp.tanh(h)
