@@ -20,7 +20,7 @@ from gancli.checkpoint import Checkpointer
 from gancli.config import LOSS_NAMES, Config, ConfigError
 
 # Compare-specific keys of an experiment file, beside the Config fields.
-COMPARE_KEYS = ("losses", "weak_variant")
+COMPARE_KEYS = ("losses", "weak_variant", "escape_steps")
 # Defaults sized so that 3 losses x 2 generators x 8 seeds finish in minutes on 2 cores.
 COMPARE_DEFAULTS = dict(steps=3000, seeds=8, batch_size=64, eval_every=150, log_every=50,
                         checkpoint_every=1500, eval_samples=2500)  # fmt: skip
@@ -31,7 +31,8 @@ class Comparison:
     base: Config
     losses: tuple[str, ...] = LOSS_NAMES
     per_loss: dict = dataclasses.field(default_factory=dict)  # loss -> {field: value}
-    weak_variant: str | None = "narrow"  # None: skip the robustness runs
+    weak_variant: str | None = "thin"  # None: skip the robustness runs
+    escape_steps: int = 600  # claim 1: steps after D rejects, for each generator loss
 
     def run_names(self) -> list[tuple[str, str, bool]]:
         """(run name, loss, weak generator?) for every run of the comparison."""
@@ -62,10 +63,14 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
     base = Config(**COMPARE_DEFAULTS)
     per_loss: dict[str, dict] = {}
     file_losses, file_weak = None, "auto"
+    escape_steps = Comparison.escape_steps
     if path is not None:
         values = config_lib.read_toml(path)
         file_losses = values.pop("losses", None)
         file_weak = values.pop("weak_variant", file_weak)
+        escape_steps = values.pop("escape_steps", Comparison.escape_steps)
+        if not isinstance(escape_steps, int) or isinstance(escape_steps, bool) or escape_steps < 6:
+            raise ConfigError(f"escape_steps in {path} must be an integer >= 6")
         tables = values.pop("per_loss", {})
         if not isinstance(tables, dict):
             raise ConfigError(f"per_loss in {path} must be a table of [per_loss.LOSS] tables")
@@ -89,7 +94,7 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
         raise ConfigError(
             f"--weak-variant must be one of {', '.join(config_lib.GENERATOR_VARIANTS[1:])} or none"
         )
-    comparison = Comparison(base, chosen, per_loss, weak_variant)
+    comparison = Comparison(base, chosen, per_loss, weak_variant, escape_steps)
     for _, loss, is_weak in comparison.run_names():  # validate every run before training any
         comparison.config_for(loss, is_weak)
     return comparison
@@ -186,6 +191,7 @@ def comparison_toml(c: Comparison) -> str:
     )
     text += f"losses = [{', '.join(json.dumps(x) for x in c.losses)}]\n"
     text += f'weak_variant = "{c.weak_variant or "none"}"\n'
+    text += f"escape_steps = {c.escape_steps}\n"
     for loss, table in c.per_loss.items():
         text += f"\n[per_loss.{loss}]\n" + config_lib.to_toml(table)
     return text

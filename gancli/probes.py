@@ -1,9 +1,11 @@
-"""Controlled measurements beside training: the generator's gradient as D gets better.
+"""Controlled measurements beside training: what a confident D does to each generator loss.
 
 Goodfellow et al. (2014) and Arjovsky & Bottou (2017): with G fixed, train D; as D
 rejects G's samples with confidence, the minimax generator's gradient vanishes while
-the non-saturating one's does not. Both gradients are taken at the same G and D, so
-the comparison needs no assumption about two different training runs.
+the non-saturating one's does not. `gradient_probe` measures both gradients at the same
+G and D. `escape_probe` measures the consequence: from that same state (G at its start,
+D rejecting), training goes on with each generator loss for the same steps, and the
+distance of G's samples to the data says how far each G got.
 """
 
 from __future__ import annotations
@@ -18,15 +20,23 @@ from gancli.data import Dataset
 from gancli.losses import LOSSES, minimax_g_loss, nonsaturating_g_loss
 from gancli.train import GANProgram, _apply
 
+PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in 300 steps
 
-def gradient_probe(cfg: Config, data: Dataset, d_steps: int = 300, every: int = 10) -> dict:
+
+def _probe_config(cfg: Config) -> Config:
+    return cfg.replace(loss="nsgan", n_critic=1, optimizer="adam", lr_d=PROBE_LR_D)
+
+
+def gradient_probe(
+    cfg: Config, data: Dataset, d_steps: int = 300, every: int = 10, keep_state: bool = False
+) -> dict:
     """Per seed and probe point: mean D(G(z)) and both generator gradient norms.
 
     Starts from each seed's initial state, trains D alone with its GAN loss (G frozen)
     for `d_steps` steps, and every `every` steps measures ||grad_G L_G|| for the minimax
     and the non-saturating loss on one fresh batch.
     """
-    cfg = cfg.replace(loss="nsgan", n_critic=1, optimizer="adam", lr_d=1e-3)
+    cfg = _probe_config(cfg)
     program = GANProgram.build(cfg, data)
     state = program.init()
     data_array = program.put_data(data.array)
@@ -70,14 +80,58 @@ def gradient_probe(cfg: Config, data: Dataset, d_steps: int = 300, every: int = 
             s, _ = jax.lax.scan(lambda s, k: (d_step(s, k), None), s, keys)
             return s, m
 
-        _, (d_fake, g_mm, g_ns) = jax.lax.scan(block, s, jnp.arange(d_steps // every + 1))
-        return d_fake, g_mm, g_ns
+        # the last block trains D past the last measurement: the returned state is D after
+        # d_steps + every steps, still with G at its start
+        s, (d_fake, g_mm, g_ns) = jax.lax.scan(block, s, jnp.arange(d_steps // every + 1))
+        return s, (d_fake, g_mm, g_ns)
 
-    d_fake, g_mm, g_ns = jax.device_get(jax.jit(jax.vmap(probe_one))(state))
+    end, figures = jax.jit(jax.vmap(probe_one))(state)
+    d_fake, g_mm, g_ns = jax.device_get(figures)
     steps = np.arange(d_steps // every + 1) * every
-    return {
+    result = {
         "d_steps": steps.tolist(),
         "d_fake": np.asarray(d_fake).tolist(),  # (S, P)
         "grad_minimax": np.asarray(g_mm).tolist(),
         "grad_nonsaturating": np.asarray(g_ns).tolist(),
     }
+    if keep_state:
+        result["_state"] = end
+    return result
+
+
+def escape_probe(
+    cfg: Config, data: Dataset, g_steps: int = 600, every: int = 100, d_steps: int = 300
+) -> dict:
+    """From G at its start and D trained alone until it rejects (as `gradient_probe`), train
+    both players on for `g_steps` with the minimax and with the non-saturating generator
+    loss. Same seeds, same state, same batches and z (step keys fold in the step): the only
+    difference is the generator's loss. Per seed and every `every` steps: the distance to
+    the data (W1, or the Fréchet distance for images) and mean D(G(z)).
+    """
+    from gancli.claims import distance_metric
+    from gancli.evaluate import Evaluator
+
+    probe = gradient_probe(cfg, data, d_steps=d_steps, keep_state=True)
+    start = probe.pop("_state")
+    base = _probe_config(cfg).replace(lr_d=cfg.lr_d)  # D goes on at the run's own rate
+    steps = list(range(0, g_steps + 1, every))
+    result: dict = {"steps": steps, "g_steps": g_steps, "d_steps": d_steps, "probe": probe}
+    for loss in ("gan", "nsgan"):
+        program = GANProgram.build(base.replace(loss=loss), data)
+        evaluator = Evaluator(program, data)
+        metric = distance_metric(list(evaluator.names))
+        state = jax.tree.map(jnp.copy, start)  # the chunk donates its input
+        data_array = program.put_data(data.array)
+        dist, d_fake = [], []
+        for i, _ in enumerate(steps):
+            if i:
+                state, m = program.run_chunk(every)(state, data_array)
+                d_fake.append(np.asarray(m["d_fake"]).tolist())
+            _, scores = evaluator(state)
+            dist.append([s[metric] for s in scores])
+        result["metric"] = metric
+        result[loss] = {
+            "distance": np.asarray(dist).T.tolist(),
+            "d_fake": np.asarray(d_fake).T.tolist(),
+        }  # (S, T)
+    return result

@@ -1,7 +1,9 @@
-"""The compare-losses report: tables, plots, and a measured verdict on each claim.
+"""The compare-losses report: tables with confidence intervals, plots, and the claims'
+verdicts at every budget (`gancli.claims`).
 
 Nothing is asserted in advance: every verdict is computed from this run's logs with the
-rule printed beside it, and a claim the run does not support is reported as such.
+rule and the test printed beside it, and a claim the run does not support is reported as
+such.
 """
 
 from __future__ import annotations
@@ -14,18 +16,25 @@ import math
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
+from gancli import claims, plots, stats
+from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import plots
-from gancli.metrics import mean_std
+from gancli.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
 from gancli.runner import read_jsonl
 
-REJECT = 0.1  # D(G(z)) below this: D rejects G's samples confidently
-GRAD_RATIO = 2.0  # nsgan/gan gradient ratio that counts as "vanishes"
-TRACK_RHO = 0.5  # Spearman rho that counts as "tracks"
-TRACK_MARGIN = 0.3  # and by how much WGAN must beat the others
-SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+# The settings a reader needs to judge a comparison, read from each run's config.toml.
+SETTINGS = (
+    "optimizer",
+    "lr_g",
+    "lr_d",
+    "beta1",
+    "beta2",
+    "clip",
+    "n_critic",
+    "batch_size",
+    "generator_variant",
+)
 
 
 # ---- reading runs -------------------------------------------------------------------------
@@ -41,6 +50,7 @@ def load_runs(comparison, out: Path) -> dict[str, dict]:
             "loss": loss,
             "weak": weak,
             "dir": d,
+            "cfg": config_lib.load(d / "config.toml"),
             "summary": summary,
             "metrics": read_jsonl(d / "metrics.jsonl"),
             "eval": read_jsonl(d / "eval.jsonl"),
@@ -54,242 +64,12 @@ def metric_names(runs: dict) -> list[str]:
     return [k for k in first if k not in ("seed", "diverged_at")]
 
 
-def distance_metric(names: list[str]) -> str:
-    """The lower-is-better distance to the data: W1 (2-D) or the Fréchet distance (images)."""
-    return next(m for m in ("w1", "fd", "fd_pixels") if m in names)
-
-
-def coverage_metric(names: list[str]) -> str | None:
-    return next((m for m in ("modes", "classes") if m in names), None)
-
-
 def series(rows: list[dict], seed: int, key: str) -> tuple[np.ndarray, np.ndarray]:
     pts = [(r["step"], r[key]) for r in rows if r["seed"] == seed and r.get(key) is not None]
     if not pts:
         return np.zeros(0), np.zeros(0)
     s, v = zip(*pts, strict=True)
     return np.asarray(s), np.asarray(v, float)
-
-
-# ---- the claims ---------------------------------------------------------------------------
-
-
-def _median(values) -> float:
-    v = [x for x in values if x is not None and np.isfinite(x)]
-    return float(np.median(v)) if v else float("nan")
-
-
-def claim_gradient(runs: dict, probe: dict | None) -> dict:
-    """1. The minimax G gradient vanishes when D rejects confidently; NS's does not."""
-    figures: dict = {}
-    verdict, why = INCONCLUSIVE, "needs both gan and nsgan"
-    if probe is not None:
-        d_fake = np.asarray(probe["d_fake"])
-        mm, ns = np.asarray(probe["grad_minimax"]), np.asarray(probe["grad_nonsaturating"])
-        rejected = d_fake < REJECT
-        figures["probe_points_rejected"] = int(rejected.sum())
-        figures["probe_points"] = int(rejected.size)
-        if rejected.any():
-            ratio = ns[rejected] / np.maximum(mm[rejected], 1e-30)
-            figures["probe_median_ratio_ns_over_mm"] = float(np.median(ratio))
-            figures["probe_median_grad_minimax"] = float(np.median(mm[rejected]))
-            figures["probe_median_grad_nonsaturating"] = float(np.median(ns[rejected]))
-            figures["probe_median_d_fake"] = float(np.median(d_fake[rejected]))
-            ok = figures["probe_median_ratio_ns_over_mm"] >= GRAD_RATIO
-            verdict = SUPPORTED if ok else NOT_SUPPORTED
-            why = (
-                f"with G fixed and D trained until D(G(z)) < {REJECT} "
-                f"({figures['probe_points_rejected']} of {figures['probe_points']} probe points), "
-                f"the non-saturating gradient is {figures['probe_median_ratio_ns_over_mm']:.3g}x "
-                f"the minimax one (median; '{SUPPORTED}' needs >= {GRAD_RATIO}x)"
-            )
-        else:
-            why = f"D never reached D(G(z)) < {REJECT} in the probe"
-    # the same question asked of the training logs
-    for loss in ("gan", "nsgan"):
-        run = runs.get(loss)
-        if run is None:
-            continue
-        rows = [r for r in run["metrics"] if r.get("g_grad_norm") is not None]
-        steps = sorted({r["step"] for r in rows})
-        early = set(steps[: max(1, len(steps) // 10)])
-        figures[f"{loss}_early_grad_norm"] = _median(
-            [r["g_grad_norm"] for r in rows if r["step"] in early]
-        )
-        rej = [r["g_grad_norm"] for r in rows if r["d_fake"] < REJECT]
-        figures[f"{loss}_rejected_rows"] = len(rej)
-        figures[f"{loss}_rejected_grad_norm"] = _median(rej)
-    if "gan_early_grad_norm" in figures and "nsgan_early_grad_norm" in figures:
-        figures["training_early_ratio_ns_over_gan"] = (
-            figures["nsgan_early_grad_norm"] / figures["gan_early_grad_norm"]
-        )
-    return {
-        "claim": "The minimax generator's gradient vanishes when D rejects its samples "
-        "confidently; the non-saturating loss's does not.",
-        "verdict": verdict,
-        "why": why,
-        "how": "Probe: every seed's initial G is frozen and D alone is trained (Adam 1e-3); "
-        "every 10 D steps both generator losses' gradient norms are taken at the same G and "
-        f"D. Points with mean D(G(z)) < {REJECT} count. Training logs: median generator "
-        "gradient norm of the gan and nsgan runs over the first 10% of logged steps, and over "
-        f"logged steps where mean D(G(z)) < {REJECT}.",
-        "figures": figures,
-    }
-
-
-def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None) -> dict:
-    """2. GANs collapse onto few modes."""
-    figures, missing = {}, {}
-    if coverage is None or num_modes is None:
-        why = "this dataset has no modes or classes to count"
-        return {"claim": "GANs collapse onto few modes.", "verdict": INCONCLUSIVE, "why": why,
-                "how": "", "figures": {}}  # fmt: skip
-    learned = {}
-    for name, run in runs.items():
-        if run["weak"]:
-            continue
-        seeds = [s for s in run["summary"]["seeds"] if s[coverage] is not None]
-        vals = [s[coverage] for s in seeds]
-        m, sd = mean_std(vals)
-        figures[f"{name}_{coverage}"] = f"{m:.2f} ± {sd:.2f}"
-        # Collapsed: it has learned to produce data (most samples on some mode) but misses
-        # modes. A seed still producing mostly off-mode samples has not converged yet.
-        done = [s for s in seeds if _converged(s, coverage)]
-        missing[name] = sum(s[coverage] < num_modes for s in done) / max(len(seeds), 1)
-        learned[name] = len(done) / max(len(seeds), 1)
-        figures[f"{name}_seeds_collapsed"] = f"{missing[name]:.0%}"
-        figures[f"{name}_seeds_not_converged"] = f"{1 - learned[name]:.0%}"
-    gans = [x for x in ("gan", "nsgan") if x in missing]
-    if not gans:
-        verdict, why = INCONCLUSIVE, "needs gan or nsgan"
-    elif max(learned[x] for x in gans) < 0.5:
-        verdict = INCONCLUSIVE
-        why = (
-            "most gan/nsgan seeds have not converged (fewer than half their samples lie on a "
-            "mode or are classified with confidence): train longer"
-        )
-    else:
-        worst = max(gans, key=lambda x: missing[x])
-        verdict = SUPPORTED if missing[worst] >= 0.5 else NOT_SUPPORTED
-        why = (
-            f"at the last evaluation {missing[worst]:.0%} of the {worst} seeds have converged "
-            f"but cover fewer than all {num_modes} {coverage} ('{SUPPORTED}' needs half the "
-            "seeds of gan or nsgan)"
-        )
-    return {
-        "claim": "GANs collapse onto few modes.",
-        "verdict": verdict,
-        "why": why,
-        "how": f"{coverage} covered at the final evaluation, per seed (a mode counts with at "
-        "least 20 high-quality samples per 2,500). A seed has collapsed when it has converged "
-        "(at least half its samples within 3 std of a mode, or for images classified with "
-        "probability >= 0.9) but covers fewer than all; "
-        "a seed that has not converged does not count either way.",
-        "figures": figures,
-    }
-
-
-def _converged(seed_row: dict, coverage: str) -> bool:
-    """Most samples look like data: 2-D, within 3 std of a mode; images, classified with
-    probability >= 0.9 (both are `hq_frac`). Older image summaries without it: any class."""
-    if "hq_frac" in seed_row:
-        return seed_row["hq_frac"] is not None and seed_row["hq_frac"] >= 0.5
-    return seed_row[coverage] > 0
-
-
-def claim_tracking(runs: dict, distance: str) -> dict:
-    """3. The WGAN critic's loss tracks sample quality; the other losses' do not."""
-    figures, medians = {}, {}
-    for name, run in runs.items():
-        if run["weak"]:
-            continue
-        rhos = []
-        for s in run["summary"]["seeds"]:
-            est, q = rho_series(run, s["seed"], distance)
-            if len(q) >= 4 and np.ptp(est) > 0 and np.ptp(q) > 0:
-                rhos.append(float(spearmanr(est, q).statistic))
-        medians[name] = _median(rhos)
-        figures[f"{name}_median_rho"] = medians[name]
-        figures[f"{name}_rho_per_seed"] = [round(r, 3) for r in rhos]
-    w = medians.get("wgan", float("nan"))
-    others = {k: v for k, v in medians.items() if k != "wgan"}
-    if not np.isfinite(w) or not others:
-        verdict, why = INCONCLUSIVE, "needs wgan and another loss with enough evaluations"
-    else:
-        best_other = max(others.values(), key=lambda v: v if np.isfinite(v) else -1)
-        ok = w >= TRACK_RHO and (not np.isfinite(best_other) or w - best_other >= TRACK_MARGIN)
-        verdict = SUPPORTED if ok else NOT_SUPPORTED
-        why = (
-            f"median Spearman rho between -L_D and {distance}: wgan {w:.2f}, "
-            + ", ".join(f"{k} {v:.2f}" for k, v in others.items())
-            + f" ('{SUPPORTED}' needs wgan >= {TRACK_RHO} and {TRACK_MARGIN} above the others)"
-        )
-    return {
-        "claim": "The WGAN critic's loss tracks sample quality; the other losses do not.",
-        "verdict": verdict,
-        "why": why,
-        "how": f"Per seed, the Spearman rank correlation over the evaluation steps (after step 0) "
-        f"between the discriminator's divergence estimate -L_D (for WGAN the W estimate; for "
-        f"gan/nsgan log 2 - L_D estimates the JS divergence, up to the constant) logged at that "
-        f"step and the {distance} distance to the data. Positive: the loss falls as quality rises.",
-        "figures": figures,
-    }
-
-
-def rho_series(run: dict, seed: int, distance: str) -> tuple[np.ndarray, np.ndarray]:
-    """(-L_D, distance) at the evaluation steps after 0, where both were logged."""
-    loss = {r["step"]: r["d_loss"] for r in run["metrics"] if r["seed"] == seed}
-    pts = [
-        (-loss[r["step"]], r[distance])
-        for r in run["eval"]
-        if r["seed"] == seed and r["step"] > 0 and r["step"] in loss
-        and loss[r["step"]] is not None and r.get(distance) is not None
-    ]  # fmt: skip
-    if not pts:
-        return np.zeros(0), np.zeros(0)
-    est, q = zip(*pts, strict=True)
-    return np.asarray(est), np.asarray(q)
-
-
-def claim_robustness(runs: dict, distance: str, variant: str | None) -> dict:
-    """4. WGAN is more robust to a weaker generator."""
-    figures, change, weak_q = {}, {}, {}
-    for run in runs.values():
-        if not run["weak"]:
-            continue
-        base = runs.get(run["loss"])
-        if base is None:
-            continue
-        q0 = base["summary"]["mean"].get(distance)
-        q1 = run["summary"]["mean"].get(distance)
-        if q0 is None or q1 is None:
-            continue
-        change[run["loss"]] = (q1 - q0) / q0
-        weak_q[run["loss"]] = q1
-        figures[f"{run['loss']}_{distance}_default"] = q0
-        figures[f"{run['loss']}_{distance}_{variant}"] = q1
-        figures[f"{run['loss']}_relative_change"] = change[run["loss"]]
-    if "wgan" not in change or len(change) < 2:
-        verdict, why = INCONCLUSIVE, "needs wgan and another loss, each with a weak-G run"
-    else:
-        least = min(change, key=change.get) == "wgan"
-        best = min(weak_q, key=weak_q.get) == "wgan"
-        verdict = SUPPORTED if least and best else NOT_SUPPORTED
-        why = (
-            f"relative change of mean {distance} with the '{variant}' generator: "
-            + ", ".join(f"{k} {v:+.0%}" for k, v in change.items())
-            + f"; wgan degrades {'least' if least else 'not least'} and is "
-            f"{'the best' if best else 'not the best'} with the weak generator "
-            f"('{SUPPORTED}' needs both)"
-        )
-    return {
-        "claim": "WGAN is more robust when the generator is made weaker.",
-        "verdict": verdict,
-        "why": why,
-        "how": f"Each loss trained again with the '{variant}' generator (same seeds, data and "
-        f"settings); change of the seed-mean {distance} at the final evaluation.",
-        "figures": figures,
-    }
 
 
 # ---- plots --------------------------------------------------------------------------------
@@ -313,18 +93,26 @@ def _plot_training(runs: dict, path: Path) -> None:
 
 
 def _plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) -> None:
+    """Per run and metric: thin lines per seed, the mean and its 95% bootstrap band."""
     import matplotlib.pyplot as plt
 
     keys = [distance] + ([coverage] if coverage else [])
-    fig, axes = plt.subplots(len(runs), len(keys), figsize=(5 * len(keys), 2.4 * len(runs)),
-                             squeeze=False)  # fmt: skip
-    for row, (name, run) in zip(axes, runs.items(), strict=True):
-        for ax, key in zip(row, keys, strict=True):
-            for s in run["summary"]["seeds"]:
-                x, y = series(run["eval"], s["seed"], key)
-                ax.plot(x, y, lw=0.8, marker=".", ms=3)
-            ax.set_title(f"{name}: {key}", fontsize=9)
-            ax.set_xlabel("step", fontsize=8)
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 3.6), squeeze=False)
+    steps = sorted({r["step"] for run in runs.values() for r in run["eval"]})
+    for ax, key in zip(axes[0], keys, strict=True):
+        for i, (name, run) in enumerate(runs.items()):
+            color = f"C{i}"
+            values = claims.grid(run, key, steps)
+            for row in values:
+                ax.plot(steps, row, lw=0.4, alpha=0.35, color=color)
+            est = [stats.mean_ci(col) for col in values.T]
+            ax.plot(steps, [e.mean for e in est], lw=1.6, color=color, label=name)
+            ax.fill_between(
+                steps, [e.lo for e in est], [e.hi for e in est], color=color, alpha=0.15, lw=0
+            )
+        ax.set_title(f"{key}: mean, 95% bootstrap CI, seeds (thin)", fontsize=9)
+        ax.set_xlabel("generator step", fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -366,13 +154,76 @@ def _plot_tracking(runs: dict, distance: str, path: Path) -> None:
 
     names = [n for n, r in runs.items() if not r["weak"]]
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+    steps = claims.budgets(runs)
     for ax, name in zip(axes[0], names, strict=True):
-        for s in runs[name]["summary"]["seeds"]:
-            est, q = rho_series(runs[name], s["seed"], distance)
-            ax.plot(est, q, marker=".", lw=0.5, ms=4)
+        est = -claims.grid(runs[name], "d_loss", steps, "metrics")
+        q = claims.grid(runs[name], distance, steps)
+        for e_row, q_row in zip(est, q, strict=True):
+            ax.plot(e_row, q_row, marker=".", lw=0.5, ms=4)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("-L_D (divergence estimate)", fontsize=8)
         ax.set_ylabel(distance, fontsize=8)
+    fig.tight_layout()
+    plots.save_figure(fig, path)
+
+
+def _plot_escape(escape: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    steps = escape["steps"]
+    for i, (loss, label) in enumerate((("gan", "minimax"), ("nsgan", "non-saturating"))):
+        d = np.asarray(escape[loss]["distance"])
+        for row in d:
+            ax.plot(steps, row, lw=0.4, alpha=0.35, color=f"C{i}")
+        est = [stats.mean_ci(col) for col in d.T]
+        ax.plot(steps, [e.mean for e in est], lw=1.6, color=f"C{i}", label=label)
+        ax.fill_between(
+            steps, [e.lo for e in est], [e.hi for e in est], color=f"C{i}", alpha=0.15, lw=0
+        )
+    ax.set_xlabel("generator steps after D learned to reject G", fontsize=8)
+    ax.set_ylabel(escape["metric"], fontsize=8)
+    ax.set_title("claim 1: from the same state, how far each G gets", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plots.save_figure(fig, path)
+
+
+def _plot_verdicts(claim_list: list[dict], path: Path) -> None:
+    """One row per claim, one marker per budget, coloured by verdict."""
+    import matplotlib.pyplot as plt
+
+    colors = {SUPPORTED: "tab:green", NOT_SUPPORTED: "tab:red", INCONCLUSIVE: "tab:orange"}
+    fig, axes = plt.subplots(
+        len(claim_list), 1, figsize=(7, 0.9 * len(claim_list) + 0.8), squeeze=False
+    )
+    for i, (ax, c) in enumerate(zip(axes[:, 0], claim_list, strict=True), 1):
+        for b in c["by_budget"]:
+            ax.scatter([b["budget"]], [0], color=colors[b["verdict"]], s=60)
+        ax.set_yticks([])
+        ax.set_ylabel(f"claim {i}", rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("budget (generator steps; claim 1: steps after D rejects)", fontsize=8)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in colors.items()]
+    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    plots.save_figure(fig, path)
+
+
+def _plot_coverage(hist: dict, coverage: str, num_modes: int, anchors: list, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ks = np.arange(num_modes + 1)
+    for i, (name, shares) in enumerate(hist.items()):
+        ax.step(ks, shares, where="post", label=name, color=f"C{i}")
+    for label, value, _, _ in anchors:
+        ax.axvline(value, color="0.4", ls=":", lw=1)
+        ax.text(value, 1.02, label.split(",")[0], fontsize=6, rotation=90, va="bottom")
+    ax.set_xlabel(f"{coverage} covered (k)", fontsize=8)
+    ax.set_ylabel(f"share of seeds with at most k {coverage}", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -384,55 +235,84 @@ def summary_rows(runs: dict, names: list[str]) -> list[dict]:
     rows = []
     for name, run in runs.items():
         for s in run["summary"]["seeds"]:
-            rows.append({
-                "run": name, "loss": run["loss"], "weak_generator": run["weak"], "seed": s["seed"],
-                **{k: s.get(k) for k in names},
-                "diverged": s["diverged_at"] is not None,
-                "wall_time_s": run["summary"]["wall_time_s"],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "run": name,
+                    "loss": run["loss"],
+                    "weak_generator": run["weak"],
+                    "seed": s["seed"],
+                    **{k: s.get(k) for k in names},
+                    "diverged": s["diverged_at"] is not None,
+                    "wall_time_s": run["summary"]["wall_time_s"],
+                }
+            )
     return rows
 
 
-def write_report(comparison, out: Path, status: dict) -> dict:
-    from gancli.probes import gradient_probe
+def _probes(comparison, data, out: Path) -> tuple[dict | None, dict | None]:
+    """The gradient and escape probes (claim 1), cached in the report directory."""
+    from gancli.probes import escape_probe
 
+    if not {"gan", "nsgan"} <= set(comparison.losses):
+        return None, None
+    cfg = comparison.config_for("gan", False)
+    path = out / "escape_probe.json"
+    steps = comparison.escape_steps
+    key = {"config": cfg.to_dict(), "escape_steps": steps}
+    if path.exists():
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return cached["probe"], cached
+    escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6))
+    escape["key"] = key
+    path.write_text(json.dumps(escape, default=_num))
+    return escape["probe"], escape
+
+
+def write_report(comparison, out: Path, status: dict) -> dict:
     runs = load_runs(comparison, out)
     names = metric_names(runs)
-    distance, coverage = distance_metric(names), coverage_metric(names)
+    distance, coverage = claims.distance_metric(names), claims.coverage_metric(names)
     data = data_lib.load(comparison.base.dataset, comparison.base.image_size)
     num_modes = data.mixture.num_modes if data.mixture is not None else data.num_classes
+    anchors = claims.ANCHORS.get(comparison.base.dataset, []) if coverage == "modes" else []
 
-    probe_path = out / "gradient_probe.json"
-    probe = None
-    if {"gan", "nsgan"} <= set(comparison.losses):
-        cfg = comparison.config_for("nsgan", False)
-        if probe_path.exists():
-            probe = json.loads(probe_path.read_text())
-        else:
-            probe = gradient_probe(cfg, data)
-            probe_path.write_text(json.dumps(probe))
-
-    claims = [
-        claim_gradient(runs, probe),
-        claim_collapse(runs, coverage, num_modes),
-        claim_tracking(runs, distance),
-        claim_robustness(runs, distance, comparison.weak_variant),
+    probe, escape = _probes(comparison, data, out)
+    claim_list = [
+        claims.claim_gradient(probe, escape, runs),
+        claims.claim_collapse(runs, coverage, num_modes),
+        claims.claim_tracking(runs, distance),
+        claims.claim_robustness(runs, distance, comparison.weak_variant),
     ]
 
     plot_dir = out / "plots"
     figures = {
+        "verdict at each budget": plot_dir / "verdicts.png",
+        "quality against step (mean, 95% CI, seeds)": plot_dir / "quality.png",
         "training losses (one line per seed)": plot_dir / "losses.png",
-        "quality against step (one line per seed)": plot_dir / "quality.png",
         "final samples (one panel per loss x seed)": plot_dir / "samples.png",
         "claim 3: divergence estimate against distance": plot_dir / "tracking.png",
     }
+    _plot_verdicts(claim_list, figures["verdict at each budget"])
+    _plot_quality(runs, distance, coverage, figures["quality against step (mean, 95% CI, seeds)"])
     _plot_training(runs, figures["training losses (one line per seed)"])
-    _plot_quality(runs, distance, coverage, figures["quality against step (one line per seed)"])
     _plot_samples(runs, data.mixture, figures["final samples (one panel per loss x seed)"])
     _plot_tracking(runs, distance, figures["claim 3: divergence estimate against distance"])
     if probe is not None:
         figures["claim 1: generator gradient as D gets better"] = plot_dir / "gradient_probe.png"
         _plot_probe(probe, figures["claim 1: generator gradient as D gets better"])
+        figures["claim 1: how far each G gets from a rejecting D"] = plot_dir / "escape.png"
+        _plot_escape(escape, figures["claim 1: how far each G gets from a rejecting D"])
+    hist = claim_list[1]["figures"].get("coverage_histogram")
+    if hist:
+        figures[f"claim 2: share of seeds with at most k {coverage}"] = plot_dir / "coverage.png"
+        _plot_coverage(
+            hist,
+            coverage,
+            num_modes,
+            anchors,
+            figures[f"claim 2: share of seeds with at most k {coverage}"],
+        )
 
     rows = summary_rows(runs, names)
     with (out / "summary.csv").open("w", newline="") as f:
@@ -443,8 +323,12 @@ def write_report(comparison, out: Path, status: dict) -> dict:
         name: {
             "loss": run["loss"],
             "weak_generator": run["weak"],
+            "settings": {k: getattr(run["cfg"], k) for k in SETTINGS},
             "mean": run["summary"]["mean"],
-            "std": run["summary"]["std"],
+            "ci95": {
+                m: stats.mean_ci([s.get(m) for s in run["summary"]["seeds"]]).to_dict()
+                for m in names
+            },
             "seeds": run["summary"]["seeds"],
             "diverged": run["summary"]["diverged"],
             "wall_time_s": run["summary"]["wall_time_s"],
@@ -457,8 +341,14 @@ def write_report(comparison, out: Path, status: dict) -> dict:
         "seeds": comparison.base.seed_list,
         "steps": comparison.base.steps,
         "metrics": names,
+        "statistics": "mean over seeds with a 95% percentile bootstrap CI "
+        f"({stats.RESAMPLES} resamples); tests: one-sided Mann-Whitney U (independent runs), "
+        f"Wilcoxon signed-rank (paired), alpha {stats.ALPHA}",
+        "anchors": [
+            {"source": a, "modes_any": m, "pm": pm, "hq_percent": hq} for a, m, pm, hq in anchors
+        ],
         "runs": table,
-        "claims": claims,
+        "claims": claim_list,
         "figures": {k: str(v.relative_to(out)) for k, v in figures.items()},
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=_num) + "\n")
@@ -482,51 +372,118 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _ci(d: dict) -> str:
+    if d is None or d.get("mean") is None:
+        return "-"
+    if d.get("ci_lo") is None:
+        return f"{d['mean']:.3g}"
+    return f"{d['mean']:.3g} [{d['ci_lo']:.3g}, {d['ci_hi']:.3g}]"
+
+
 def table_rows(result: dict) -> tuple[list[str], list[list[str]]]:
+    """Final-evaluation table: mean [95% CI] per metric and run."""
     header = ["run", *result["metrics"], "diverged", "wall s"]
     rows = []
     for name, r in result["runs"].items():
-        cells = [f"{_fmt(r['mean'].get(m))} ± {_fmt(r['std'].get(m))}" for m in result["metrics"]]
+        cells = [_ci(r["ci95"].get(m)) for m in result["metrics"]]
         rows.append([name, *cells, f"{r['diverged']}/{len(r['seeds'])}", _fmt(r["wall_time_s"])])
     return header, rows
 
 
+def settings_rows(result: dict) -> tuple[list[str], list[list[str]]]:
+    header = ["run", *SETTINGS]
+    return header, [
+        [n, *(_fmt(r["settings"][k]) for k in SETTINGS)] for n, r in result["runs"].items()
+    ]
+
+
+def per_seed_rows(result: dict) -> tuple[list[str], list[list[str]]]:
+    header = ["run", *result["metrics"]]
+    rows = []
+    for name, r in result["runs"].items():
+        cells = [", ".join(_fmt(s.get(m)) for s in r["seeds"]) for m in result["metrics"]]
+        rows.append([name, *cells])
+    return header, rows
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *["| " + " | ".join(r) + " |" for r in rows],
+    ]
+
+
 def render_markdown(result: dict, comparison) -> str:
-    header, rows = table_rows(result)
     lines = [
         f"# Loss comparison on {result['dataset']}",
         "",
         f"{len(result['seeds'])} seeds ({result['seeds'][0]}..{result['seeds'][-1]}), "
-        f"{result['steps']} generator steps per run. Mean ± std over seeds at the final "
-        "evaluation; per-seed values in `summary.csv`. Rerun: "
-        "`gancli compare-losses --config comparison.toml --out <this directory>`.",
+        f"{result['steps']} generator steps per run. Statistics: {result['statistics']}. "
+        "Rerun: `gancli compare-losses --config comparison.toml --out <this directory>`.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *["| " + " | ".join(r) + " |" for r in rows],
+        "## Settings used (from each run's config.toml)",
         "",
-        "## Claims",
+        *_md_table(*settings_rows(result)),
+        "",
+        "## Final evaluation: mean [95% CI] over seeds",
+        "",
+        *_md_table(*table_rows(result)),
+        "",
+        "Per-seed values:",
+        "",
+        *_md_table(*per_seed_rows(result)),
         "",
     ]
+    if result["anchors"]:
+        lines += [
+            "Published GAN rows on this dataset (modes with at least one high-quality sample = "
+            "our `modes_any`; other architectures and budgets, so context only):",
+            "",
+        ]
+        lines += [
+            f"- {a['source']}: {a['modes_any']}"
+            + (f" ± {a['pm']}" if a["pm"] else "")
+            + f" modes, {a['hq_percent']}% HQ"
+            for a in result["anchors"]
+        ]
+        lines.append("")
+    lines += ["## Claims", ""]
     for i, c in enumerate(result["claims"], 1):
         lines += [
             f"### {i}. {c['claim']}",
             "",
-            f"**{c['verdict']}**: {c['why']}.",
+            f"**{c['headline']}.**",
+            "",
+            f"At the largest budget: {c['why']}.",
+            "",
+            "| budget | verdict |",
+            "|---|---|",
+            *[f"| {b['budget']} | {b['verdict']} |" for b in c["by_budget"]],
             "",
             f"How: {c['how']}",
             "",
-            "Figures: " + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in c["figures"].items()),
-            "",
         ]
+        figs = {k: v for k, v in c["figures"].items() if k != "coverage_histogram"}
+        if figs:
+            lines += ["Figures: " + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in figs.items()), ""]
     lines += ["## Plots", ""]
     lines += [f"![{k}]({v})" for k, v in result["figures"].items()]
     return "\n".join(lines) + "\n"
 
 
 def render_html(result: dict, comparison, out: Path) -> str:
-    header, rows = table_rows(result)
     esc = html.escape
+
+    def table(header, rows):
+        return (
+            "<table><tr>"
+            + "".join(f"<th>{esc(h)}</th>" for h in header)
+            + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+            + "</table>"
+        )
+
     parts = [
         "<!doctype html><meta charset='utf-8'>",
         f"<title>gancli: loss comparison on {esc(result['dataset'])}</title>",
@@ -535,17 +492,22 @@ def render_html(result: dict, comparison, out: Path) -> str:
         "img{max-width:100%}.supported{color:#070}.not{color:#a00}.inconclusive{color:#a60}"
         "</style>",
         f"<h1>Loss comparison on {esc(result['dataset'])}</h1>",
-        f"<p>{len(result['seeds'])} seeds, {result['steps']} generator steps per run; "
-        "mean ± std over seeds at the final evaluation.</p>",
-        "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>",
-        *["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows],
-        "</table><h2>Claims</h2>",
+        f"<p>{len(result['seeds'])} seeds, {result['steps']} generator steps per run. "
+        f"{esc(result['statistics'])}.</p>",
+        "<h2>Settings used</h2>",
+        table(*settings_rows(result)),
+        "<h2>Final evaluation: mean [95% CI] over seeds</h2>",
+        table(*table_rows(result)),
+        "<p>Per-seed values:</p>",
+        table(*per_seed_rows(result)),
+        "<h2>Claims</h2>",
     ]
     for i, c in enumerate(result["claims"], 1):
         cls = {SUPPORTED: "supported", NOT_SUPPORTED: "not"}.get(c["verdict"], "inconclusive")
         parts += [
             f"<h3>{i}. {esc(c['claim'])}</h3>",
-            f"<p><b class='{cls}'>{esc(c['verdict'])}</b>: {esc(c['why'])}.</p>",
+            f"<p><b class='{cls}'>{esc(c['headline'])}</b>.</p>",
+            f"<p>At the largest budget: {esc(c['why'])}.</p>",
             f"<p><small>How: {esc(c['how'])}</small></p>",
         ]
     parts.append("<h2>Plots</h2>")

@@ -1,17 +1,21 @@
 """Statistics over seeds: bootstrap confidence intervals and two-sample tests.
 
 Every figure that summarises seeds is a mean with a 95 % *percentile* bootstrap interval
-(scipy.stats.bootstrap, 9,999 resamples, a fixed seed so reports are reproducible).
+(9,999 resamples of the seeds, a fixed seed so reports are reproducible; the same
+interval as scipy.stats.bootstrap(method="percentile"), vectorised in numpy because a
+report computes thousands of them).
 Every "A is better than B" is a test over seeds with its p-value and seed counts:
-Mann-Whitney U for independent runs, the Wilcoxon signed-rank test for paired ones
-(the same seed under two treatments). A test that cannot reach significance with the
-seeds at hand, or does not, makes the verdict "inconclusive" with the number of seeds
+Mann-Whitney U for independent runs (its exact permutation distribution, ties included,
+up to 50,000 orderings), the Wilcoxon signed-rank test for paired ones (the same seed
+under two treatments; exact over sign flips up to 16 pairs). A test that cannot reach
+significance with the seeds at hand, or does not, makes the verdict "inconclusive" with the number of seeds
 that would be needed; it never becomes a guess.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -54,18 +58,22 @@ class Estimate:
                 "n": self.n}  # fmt: skip
 
 
-def bootstrap_ci(values, statistic=np.mean) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of `statistic`; NaN with fewer than 2 values."""
+@functools.cache
+def _resample_indices(n: int) -> np.ndarray:
+    """(RESAMPLES, n) seed indices drawn with replacement; the same for every call."""
+    return np.random.default_rng(BOOT_SEED).integers(0, n, (RESAMPLES, n))
+
+
+def bootstrap_ci(values) -> tuple[float, float]:
+    """95 % percentile-bootstrap interval of the mean; NaN with fewer than 2 values."""
     v = finite(values)
     if v.size < 2:
         return float("nan"), float("nan")
     if np.ptp(v) == 0:
         return float(v[0]), float(v[0])
-    res = sps.bootstrap(
-        (v,), statistic, confidence_level=LEVEL, n_resamples=RESAMPLES, method="percentile",
-        rng=np.random.default_rng(BOOT_SEED), vectorized=False,
-    )  # fmt: skip
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    means = v[_resample_indices(v.size)].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return float(lo), float(hi)
 
 
 def mean_ci(values) -> Estimate:
@@ -168,7 +176,13 @@ def mann_whitney(a, b, alternative: str = "greater") -> Test:
     if np.ptp(np.concatenate([a, b])) == 0:
         p = 1.0
     else:
-        p = float(sps.mannwhitneyu(a, b, alternative=alternative).pvalue)
+        # The exact permutation distribution, ties included (scipy's 'auto' falls back to
+        # the normal approximation with ties, which can undercut the exact minimum p).
+        exact = math.comb(a.size + b.size, a.size) <= 50_000
+        method = sps.PermutationMethod(
+            n_resamples=np.inf if exact else RESAMPLES, rng=np.random.default_rng(BOOT_SEED)
+        )
+        p = float(sps.mannwhitneyu(a, b, alternative=alternative, method=method).pvalue)
     sd = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     d = (a.mean() - b.mean()) / sd if sd > 0 else float("nan")
     min_p = _min_p_mann_whitney(a.size, b.size, alternative)
@@ -185,7 +199,13 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     n = int(diff.size)
     if n < 2:
         return Test(name, float("nan"), n, n, False, 1.0, None)
-    p = 1.0 if np.all(diff == 0) else float(sps.wilcoxon(diff, alternative=alternative).pvalue)
+    if np.all(diff == 0):
+        p = 1.0
+    else:  # exact over all 2^n sign flips (ties and zeros included) up to n = 16
+        method = sps.PermutationMethod(
+            n_resamples=np.inf if n <= 16 else RESAMPLES, rng=np.random.default_rng(BOOT_SEED)
+        )
+        p = float(sps.wilcoxon(diff, alternative=alternative, method=method).pvalue)
     sd = diff.std(ddof=1)
     d = diff.mean() / sd if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(n, alternative)

@@ -1,6 +1,7 @@
 """compare-losses: files, columns, figures that match the logs, and reruns that skip."""
 
 import csv
+import dataclasses
 import json
 import shutil
 
@@ -8,8 +9,9 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from gancli import compare, report
+from gancli import claims, compare, report
 from gancli.cli import main
+from gancli.config import ConfigError
 from tests.conftest import TINY
 
 
@@ -18,6 +20,7 @@ def comparison_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp")
     flags = {**TINY, "seeds": 2, "steps": 60, "eval_every": 10}
     c = compare.load_comparison(None, flags, "gan,nsgan,wgan", "narrow")
+    c = dataclasses.replace(c, escape_steps=60)
     compare.run_comparison(c, out, quiet=True, log=lambda m: None)
     return out, c
 
@@ -26,7 +29,9 @@ def test_every_file_with_the_right_columns(comparison_dir):
     out, _ = comparison_dir
     for name in ("report.md", "report.html", "summary.csv", "summary.json", "comparison.toml"):
         assert (out / name).is_file(), name
-    for name in ("losses", "quality", "samples", "tracking", "gradient_probe"):
+    plots = ("verdicts", "quality", "losses", "samples", "tracking", "gradient_probe", "escape",
+             "coverage")  # fmt: skip
+    for name in plots:
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000, name
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert list(rows[0]) == ["run", "loss", "weak_generator", "seed", "modes", "modes_any",
@@ -39,17 +44,25 @@ def test_every_file_with_the_right_columns(comparison_dir):
         c["verdict"] in ("supported", "not supported", "inconclusive") for c in summary["claims"]
     )
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == len(plots)
     md = (out / "report.md").read_text()
     assert "## Claims" in md and md.count("### ") == 4
+    # the settings each run actually used, read from its config.toml
+    assert summary["runs"]["wgan"]["settings"]["optimizer"] == "rmsprop"
+    assert summary["runs"]["gan"]["settings"]["beta1"] == 0.5
+    assert "| wgan | rmsprop | 5e-05 | 5e-05 |" in md
+    # every claim is judged at every evaluation step after 0 (claim 1: at its own steps)
+    for claim in summary["claims"][1:]:
+        assert [b["budget"] for b in claim["by_budget"]] == [10, 20, 30, 40, 50, 60]
+    assert [b["budget"] for b in summary["claims"][0]["by_budget"]] == [10, 20, 30, 40, 50, 60]
     # each loss's run directory is a normal run: it samples
     assert main(["sample", str(out / "wgan"), "--n", "10", "--out", str(out / "w.png")]) == 0
 
 
-def test_tracking_figure_matches_a_direct_computation(comparison_dir):
+def test_tracking_figures_match_a_direct_computation(comparison_dir):
     out, c = comparison_dir
     runs = report.load_runs(c, out)
-    claim = report.claim_tracking(runs, "w1")
+    claim = claims.claim_tracking(runs, "w1")
     metrics = [json.loads(x) for x in (out / "wgan" / "metrics.jsonl").read_text().splitlines()]
     evals = [json.loads(x) for x in (out / "wgan" / "eval.jsonl").read_text().splitlines()]
     rhos = []
@@ -57,27 +70,38 @@ def test_tracking_figure_matches_a_direct_computation(comparison_dir):
         loss = {r["step"]: r["d_loss"] for r in metrics if r["seed"] == seed}
         e = [r for r in evals if r["seed"] == seed and r["step"] > 0]
         rhos.append(spearmanr([-loss[r["step"]] for r in e], [r["w1"] for r in e]).statistic)
-    assert claim["figures"]["wgan_rho_per_seed"] == [round(r, 3) for r in rhos]
-    assert claim["figures"]["wgan_median_rho"] == pytest.approx(np.median(rhos))
+    final = claim["by_budget"][-1]["runs"]["wgan"]
+    assert final["within_run_rho"]["mean"] == pytest.approx(np.mean(rhos))
+    assert final["within_run_rho"]["n"] == 2
+    # 2 seeds are too few for a correlation across seeds
+    assert final["cross_seed_rho"] is None and claim["verdict"] == claims.INCONCLUSIVE
 
 
-def test_gradient_figures_match_the_probe_and_logs(comparison_dir):
+def test_claim1_figures_match_the_probes(comparison_dir):
     out, c = comparison_dir
-    probe = json.loads((out / "gradient_probe.json").read_text())
-    claim = report.claim_gradient(report.load_runs(c, out), probe)
+    escape = json.loads((out / "escape_probe.json").read_text())
+    probe = escape["probe"]
     d_fake = np.asarray(probe["d_fake"])
     mm, ns = np.asarray(probe["grad_minimax"]), np.asarray(probe["grad_nonsaturating"])
-    rejected = d_fake < report.REJECT
+    rejected = d_fake < claims.REJECT
     assert rejected.any(), "the probe's D should learn to reject G's initial samples"
+    # minimax's gradient really is the smaller one once D rejects (the math, not a verdict)
+    assert np.median(ns[rejected] / mm[rejected]) > 1
+    claim = claims.claim_gradient(probe, escape, report.load_runs(c, out))
     assert claim["figures"]["probe_median_ratio_ns_over_mm"] == pytest.approx(
         np.median(ns[rejected] / mm[rejected])
     )
-    # minimax's gradient really is the smaller one once D rejects (the math, not a verdict)
-    assert np.median(ns[rejected] / mm[rejected]) > 1
-    rows = [json.loads(x) for x in (out / "gan" / "metrics.jsonl").read_text().splitlines()]
-    first = sorted({r["step"] for r in rows})[: max(1, len({r["step"] for r in rows}) // 10)]
-    expect = np.median([r["g_grad_norm"] for r in rows if r["step"] in first])
-    assert claim["figures"]["gan_early_grad_norm"] == pytest.approx(expect)
+    # the escape runs start from the same state: equal distances at step 0, per seed
+    np.testing.assert_allclose(
+        np.asarray(escape["gan"]["distance"])[:, 0], np.asarray(escape["nsgan"]["distance"])[:, 0]
+    )
+    moved = (
+        np.asarray(escape["nsgan"]["distance"])[:, 0]
+        - np.asarray(escape["nsgan"]["distance"])[:, -1]
+    )
+    assert claim["by_budget"][-1]["nonsaturating_moved"]["mean"] == pytest.approx(moved.mean())
+    # 2 seeds: a paired test cannot reach significance, and says so
+    assert claim["verdict"] == claims.INCONCLUSIVE and "needs 5 seeds" in claim["why"]
 
 
 def test_rerun_retrains_only_what_is_missing(comparison_dir):
@@ -96,30 +120,23 @@ def test_bad_losses_are_refused(capsys):
     assert "--losses must name some of gan, nsgan, wgan" in capsys.readouterr().err
 
 
-def _runs(rows_by_loss):
-    return {
-        name: {"weak": False, "summary": {"seeds": rows}} for name, rows in rows_by_loss.items()
-    }
+def test_rerun_with_other_settings_is_refused_or_forced(comparison_dir, tmp_path):
+    out, c = comparison_dir
+    changed = dataclasses.replace(c, base=c.base.replace(batch_size=32))
+    with pytest.raises(ConfigError, match=r"trained with other settings \(batch_size 64 -> 32\)"):
+        compare.run_comparison(changed, out, quiet=True, log=lambda m: None)
+    # nothing was touched
+    assert json.loads((out / "gan" / "summary.json").read_text())["step"] == 60
+    fewer = dataclasses.replace(c, base=c.base.replace(steps=40))
+    with pytest.raises(ConfigError, match="steps 60 -> 40"):
+        compare.run_comparison(fewer, out, quiet=True, log=lambda m: None)
 
 
-def test_collapse_counts_only_converged_image_seeds():
-    """Claim 2 on images: a seed converged when hq_frac (confidently classified) >= 0.5."""
-
-    def seed(i, classes, hq):
-        return {"seed": i, "classes": classes, "hq_frac": hq}
-
-    # nsgan: 3 of 4 seeds converged, 2 of those cover < 10 classes -> 50% collapsed.
-    runs = _runs({
-        "nsgan": [seed(0, 10, 0.9), seed(1, 3, 0.8), seed(2, 2, 0.7), seed(3, 1, 0.1)],
-        "gan": [seed(0, 10, 0.9), seed(1, 10, 0.6), seed(2, 9, 0.2), seed(3, 1, 0.05)],
-    })  # fmt: skip
-    out = report.claim_collapse(runs, "classes", 10)
-    assert out["figures"]["nsgan_seeds_collapsed"] == "50%"
-    assert out["figures"]["nsgan_seeds_not_converged"] == "25%"
-    assert out["figures"]["gan_seeds_collapsed"] == "0%"  # its few-class seeds are noise
-    assert out["figures"]["gan_seeds_not_converged"] == "50%"
-    assert out["verdict"] == report.SUPPORTED
-
-    # Noise everywhere (no seed confidently classified): inconclusive, however few classes.
-    noisy = _runs({"nsgan": [seed(i, 1, 0.1) for i in range(4)]})
-    assert report.claim_collapse(noisy, "classes", 10)["verdict"] == report.INCONCLUSIVE
+def test_rerun_with_other_settings_and_force_retrains(tmp_path):
+    flags = {**TINY, "seeds": 2, "steps": 20, "eval_every": 10}
+    c = dataclasses.replace(compare.load_comparison(None, flags, "nsgan", "none"), escape_steps=6)
+    compare.run_comparison(c, tmp_path, quiet=True, log=lambda m: None)
+    changed = dataclasses.replace(c, base=c.base.replace(lr_g=3e-4, lr_d=3e-4))
+    result = compare.run_comparison(changed, tmp_path, quiet=True, log=lambda m: None, force=True)
+    assert result["runs"]["nsgan"]["status"].startswith("trained")
+    assert result["runs"]["nsgan"]["settings"]["lr_g"] == 3e-4

@@ -71,3 +71,13 @@ def test_wilcoxon_is_paired():
     assert t.significant and t.p == pytest.approx(0.5**6)
     # unpaired, the same data shows nothing
     assert not stats.mann_whitney(base + 0.1, base, "greater").significant
+
+
+def test_bootstrap_is_scipys_percentile_interval():
+    from scipy.stats import bootstrap
+
+    v = np.array([0.3, 1.2, 0.7, 2.5, 1.9, 0.1, 1.4])
+    ref = bootstrap((v,), np.mean, method="percentile", n_resamples=99_999,
+                    rng=np.random.default_rng(1)).confidence_interval  # fmt: skip
+    lo, hi = stats.bootstrap_ci(v)
+    assert lo == pytest.approx(ref.low, abs=0.03) and hi == pytest.approx(ref.high, abs=0.03)

@@ -13,7 +13,6 @@ from gancli.config import Config
 from gancli.data import Dataset
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
 
-
 # A generator variant's width as a fraction of `hidden`.
 WIDTH = {"narrow": 2, "thin": 8}
 MLP_IMAGE_G = dict(hidden=512, depth=4)  # the WGAN paper's MLP generator
