@@ -8,8 +8,8 @@ Every "A is better than B" is a test over seeds with its p-value and seed counts
 Mann-Whitney U for independent runs (its exact permutation distribution, ties included,
 up to 50,000 orderings), the Wilcoxon signed-rank test for paired ones (the same seed
 under two treatments; exact over sign flips up to 16 pairs). A test that cannot reach
-significance with the seeds at hand, or does not, makes the verdict "inconclusive" with the number of seeds
-that would be needed; it never becomes a guess.
+significance with the seeds at hand, or does not, makes the verdict "inconclusive" with
+the number of seeds that would be needed; it never becomes a guess.
 """
 
 from __future__ import annotations
