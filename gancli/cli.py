@@ -6,6 +6,7 @@ a non-zero exit code (2 for usage errors), never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -121,6 +122,9 @@ def _metric_table(title: str, rows: list[dict], summary: dict | None = None) -> 
         table.add_row("mean", *[fmt(summary["mean"].get(n)) for n in names],
                       f"{summary['diverged']} diverged", style="bold")  # fmt: skip
         table.add_row("± std", *[fmt(summary["std"].get(n)) for n in names], "")
+        if "ci95" in summary:
+            cis = [summary["ci95"].get(n) or [None, None] for n in names]
+            table.add_row("95% CI", *[f"{fmt(lo)}..{fmt(hi)}" for lo, hi in cis], "bootstrap")
     return table
 
 
@@ -218,6 +222,10 @@ def compare_losses(
     n_critic: NCritic = None,
     log_every: LogEvery = None,
     eval_every: EvalEvery = None,
+    escape_steps: Annotated[
+        int | None,
+        typer.Option(help="Claim 1: generator steps after D rejects, per generator loss."),
+    ] = None,
     weak_variant: Annotated[
         str | None,
         typer.Option(
@@ -243,6 +251,10 @@ def compare_losses(
         eval_every=eval_every,
     )  # fmt: skip
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
+    if escape_steps is not None:
+        if escape_steps < 6:
+            raise ConfigError(f"--escape-steps must be at least 6, got {escape_steps}")
+        comparison = dataclasses.replace(comparison, escape_steps=escape_steps)
     target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
     result = compare.run_comparison(
         comparison, target, quiet=quiet, log=lambda m: err.print(m, highlight=False), force=force
@@ -251,14 +263,14 @@ def compare_losses(
 
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
     header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
-    table = Table(title=f"compare-losses on {result['dataset']} (mean ± std over seeds)")
+    table = Table(title=f"compare-losses on {result['dataset']}: mean [95% CI] over seeds")
     for h in header:
         table.add_column(h, justify="right")
     for r in rows:
         table.add_row(*r)
     out.print(table)
     for i, c in enumerate(result["claims"], 1):
-        out.print(f"{i}. {c['claim']} [bold]{c['verdict']}[/bold]: {c['why']}.", highlight=False)
+        out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
 
 

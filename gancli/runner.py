@@ -32,6 +32,7 @@ from gancli.config import Config, ConfigError
 from gancli.evaluate import Evaluator
 from gancli.metrics import mean_std
 from gancli.progress import TrainProgress
+from gancli.stats import mean_ci
 from gancli.train import METRIC_NAMES, GANProgram, is_primary, to_host
 
 # Settings a resumed run may change: they do not alter the computation.
@@ -395,6 +396,7 @@ def finish(
         seeds.append({"seed": seed, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
     names = [k for k in seeds[0] if k not in ("seed", "diverged_at")]
     stats = {k: mean_std([s[k] for s in seeds]) for k in names}
+    cis = {k: mean_ci([s[k] for s in seeds]) for k in names}
     summary = {
         "run_dir": str(run_dir),
         "loss": cfg.loss,
@@ -403,7 +405,8 @@ def finish(
         "seeds": seeds,
         "diverged": sum(s["diverged_at"] is not None for s in seeds),
         "mean": {k: _finite_or_none(m) for k, (m, _) in stats.items()},
-        "std": {k: _finite_or_none(sd) for k, (_, sd) in stats.items()},
+        "std": {k: _finite_or_none(sd) for k, (_, sd) in stats.items()},  # ddof=1
+        "ci95": {k: [_finite_or_none(c.lo), _finite_or_none(c.hi)] for k, c in cis.items()},
         "wall_time_s": round(wall, 3),
         "seed_steps_per_s": round(rate, 1),
     }
