@@ -214,7 +214,7 @@ def analytic_step_flops(program: GANProgram) -> dict:
 
 def traced_step_flops(program: GANProgram, data_array) -> float:
     """Matmul/conv FLOPs in the traced jaxpr of one step of one seed (before XLA's DCE)."""
-    state = jax.eval_shape(program.init_one, jax.ShapeDtypeStruct((2,), jnp.uint32))
+    state = program.abstract_one()
     closed = jax.make_jaxpr(program.step_one)(state, data_array)
     return jaxpr_flops(closed.jaxpr)
 

@@ -21,6 +21,11 @@ GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
 IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
 
 
+# Scalars the compiled step reads from the state, so a sweep trains many values of them in
+# one program (the replica axis). Everything else changes the program's structure.
+SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
+
+
 class ConfigError(ValueError):
     """A bad experiment: the message is one line a user can act on."""
 
@@ -53,16 +58,54 @@ class Config:
     eval_samples: int = 2500
     checkpoint_every: int = 1000
     keep: int = 3
+    # Hyper-parameter points trained together, each over every seed: a tuple of points, each
+    # a tuple of (field, value) pairs of SWEEPABLE fields. () is the single point above.
+    sweep: tuple = ()
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        d.pop("sweep")
+        return d
 
     @property
     def seed_list(self) -> list[int]:
         return [self.seed + i for i in range(self.seeds)]
+
+    @property
+    def points(self) -> list[dict[str, float]]:
+        """The hyper-parameter points, each as {field: value}; [{}] without a sweep."""
+        return [dict(p) for p in self.sweep] or [{}]
+
+    @property
+    def swept(self) -> list[str]:
+        """The fields the sweep varies, in SWEEPABLE order."""
+        names = {k for p in self.points for k in p}
+        return [k for k in SWEEPABLE if k in names]
+
+    @property
+    def replicas(self) -> list[dict[str, Any]]:
+        """One label per replica, point-major: {"seed": s, **the point's swept values}.
+
+        Replica r trains point r // seeds with seed seed + r % seeds: every point sees the
+        same seeds, so points are compared on common random numbers."""
+        return [{"seed": s, **p} for p in self.points for s in self.seed_list]
+
+    @property
+    def num_replicas(self) -> int:
+        return len(self.points) * self.seeds
+
+    def hparams(self) -> dict[str, list[float]]:
+        """Per replica, the value of every SWEEPABLE field (the point's, else the config's)."""
+        reps = [{**{k: getattr(self, k) for k in SWEEPABLE}, **p}
+                for p in self.points for _ in range(self.seeds)]  # fmt: skip
+        return {k: [float(r[k]) for r in reps] for k in SWEEPABLE}
+
+    def point_config(self, i: int) -> Config:
+        """The single-point experiment that replica group i of a sweep is."""
+        return self.replace(sweep=(), **self.points[i])
 
 
 # Optimiser defaults per loss: Adam(1e-4, beta1 0.5) as in the notes for gan/nsgan; the
@@ -94,7 +137,7 @@ def is_image_dataset(dataset: str) -> bool:
 def coerce(name: str, value: Any, source: str = "") -> Any:
     """Check one field's type; ints are accepted where floats are expected."""
     where = f" in {source}" if source else ""
-    if name not in FIELDS:
+    if name not in FIELDS or name == "sweep":
         close = [f for f in FIELDS if f.replace("_", "") == name.replace("_", "").replace("-", "")]
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown setting '{name}'{where}{hint}")
@@ -159,8 +202,19 @@ def validate_choices(cfg: Config) -> None:
 
 
 def validate(cfg: Config) -> None:
+    if cfg.sweep:
+        for point in cfg.points:
+            bad = [k for k in point if k not in SWEEPABLE]
+            if bad:
+                raise ConfigError(
+                    f"cannot sweep {', '.join(bad)} in one program: sweepable are "
+                    f"{', '.join(SWEEPABLE)} (structural settings need separate runs)"
+                )
+            validate(cfg.replace(sweep=(), **point))
+        return
     for name in FIELDS:
-        coerce(name, getattr(cfg, name))
+        if name != "sweep":
+            coerce(name, getattr(cfg, name))
     positive = ["steps", "seeds", "batch_size", "z_dim", "hidden", "depth", "n_critic",
                 "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"]  # fmt: skip
     for name in positive:
@@ -183,14 +237,37 @@ def validate(cfg: Config) -> None:
 
 
 def from_mapping(values: Mapping[str, Any], base: Config | None = None, source: str = "") -> Config:
-    """Overlay settings (from a TOML table or flags) on `base`, checking names and types."""
+    """Overlay settings (from a TOML table or flags) on `base`, checking names and types.
+
+    A [sweep] table, or a list for a SWEEPABLE field, makes hyper-parameter points
+    (`gancli.sweep`); a scalar for a swept field takes it out of the sweep."""
     base = base or Config()
-    clean = {}
+    where = f" in {source}" if source else ""
+    clean, grid_values, table = {}, {}, None
     for k, v in values.items():
-        if isinstance(v, dict):
+        k = k.replace("-", "_")
+        if k == "sweep" and isinstance(v, dict):
+            table = v
+        elif isinstance(v, dict):
             raise ConfigError(f"unexpected table [{k}] in {source or 'config'}")
-        clean[k.replace("-", "_")] = coerce(k.replace("-", "_"), v, source)
-    return base.replace(**clean)
+        elif isinstance(v, list) and k in SWEEPABLE:
+            grid_values[k] = v
+        else:
+            clean[k] = coerce(k, v, source)
+    cfg = base.replace(**clean)
+    scalars = set(clean) & set(SWEEPABLE)
+    if table is None and not grid_values and not (scalars and base.sweep):
+        return cfg
+    from gancli import sweep as sweep_lib
+
+    points = sweep_lib.from_table(table, where) if table is not None else cfg.points
+    grid_points = sweep_lib.grid(grid_values, where) if grid_values else []
+    # a scalar beside a [sweep] table in the same file is the default for points that do not
+    # set it; a scalar flag on top of an earlier sweep takes that field out of it
+    combined = sweep_lib.combine(points, grid_points, set() if table is not None else scalars)
+    if len(combined) == 1:  # one point is no sweep: its values become plain fields
+        return cfg.replace(sweep=(), **dict(combined[0]))
+    return cfg.replace(sweep=tuple(combined))
 
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
@@ -231,5 +308,7 @@ def to_toml(cfg: Config | Mapping[str, Any], header: str = "") -> str:
 
 
 def save(cfg: Config, path: str | os.PathLike) -> None:
+    from gancli.sweep import to_toml as sweep_toml
+
     header = "Resolved gancli experiment: rerun with `gancli train --config <this file>`."
-    Path(path).write_text(to_toml(cfg, header))
+    Path(path).write_text(to_toml(cfg, header) + sweep_toml(cfg.sweep))

@@ -18,14 +18,16 @@ from flax import struct
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gancli import models
-from gancli.config import Config
+from gancli.config import SWEEPABLE, Config
 from gancli.data import Dataset
 from gancli.losses import LOSSES, Loss, d_output
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th
-# Settings that do not change the compiled computation.
+# Settings that do not change the compiled computation: host-side ones, and the swept
+# hyper-parameters, which enter as per-replica arrays in the state.
 HOST_ONLY_FIELDS = ("steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep")
+DATA_FIELDS = (*SWEEPABLE, "sweep", "seed")
 # Compiled functions shared by programs with the same computation (compare-losses, resume,
 # tests), so a config is traced and compiled once per process.
 _COMPILED: dict[tuple, Any] = {}
@@ -44,6 +46,9 @@ class GANState:
     d_stats: Any
     d_opt: Any
     diverged_at: jax.Array  # int32 (): first step with a non-finite value, -1 if none
+    # float32 () per SWEEPABLE field: this replica's hyper-parameters. The optimizer states
+    # carry their own copies (optax.inject_hyperparams); clip is read from here.
+    hparams: Any
 
 
 def make_optimizer(name: str, lr: float, cfg: Config) -> optax.GradientTransformation:
@@ -51,22 +56,40 @@ def make_optimizer(name: str, lr: float, cfg: Config) -> optax.GradientTransform
 
     Library defaults are not trusted where a paper fixes the rule: `tests/test_optimizers.py`
     checks each against the update written out by hand from the reference's documentation.
+    Each is wrapped in `optax.inject_hyperparams`, so its learning rate and betas live in
+    its state: a sweep gives every replica its own (`with_hparams`), in one program.
     """
     if name == "adam":
         # Kingma & Ba (2015), Algorithm 1 (= torch.optim.Adam): eps outside the root.
-        return optax.adam(lr, b1=cfg.beta1, b2=cfg.beta2, eps=1e-8, eps_root=0.0)
+        return optax.inject_hyperparams(optax.adam, static_args=("nesterov",))(
+            lr, b1=cfg.beta1, b2=cfg.beta2, eps=1e-8, eps_root=0.0
+        )
     if name == "rmsprop":
         # The WGAN paper's RMSProp is PyTorch's (martinarjovsky/WassersteinGAN main.py:161-162,
         # `optim.RMSprop(netD.parameters(), lr=opt.lrD)`: alpha 0.99, eps 1e-8), whose update
         # is g / (sqrt(v) + eps). Optax's default puts eps inside the root, sqrt(v + eps),
         # which floors the denominator at 1e-4: with a clipped critic's gradients of ~1e-6
         # the step shrinks by orders of magnitude and the WGAN barely learns.
-        return optax.rmsprop(
+        static = ("eps_in_sqrt", "centered", "nesterov", "bias_correction")
+        return optax.inject_hyperparams(optax.rmsprop, static_args=static)(
             lr, decay=0.99, eps=1e-8, initial_scale=0.0, eps_in_sqrt=False, centered=False
         )
     if name == "sgd":
-        return optax.sgd(lr, momentum=None)
+        return optax.inject_hyperparams(optax.sgd, static_args=("nesterov",))(lr, momentum=None)
     raise ValueError(f"unknown optimizer {name!r}")
+
+
+# Optimizer hyper-parameter name -> the config field it comes from, per player.
+_OPT_HPARAMS = {"g": {"learning_rate": "lr_g", "b1": "beta1", "b2": "beta2"},
+                "d": {"learning_rate": "lr_d", "b1": "beta1", "b2": "beta2"}}  # fmt: skip
+
+
+def with_hparams(opt_state, hparams: dict, player: str):
+    """An inject_hyperparams state with this replica's learning rate and betas."""
+    current = opt_state.hyperparams
+    new = {k: jnp.asarray(hparams[f], current[k].dtype)
+           for k, f in _OPT_HPARAMS[player].items() if k in current}  # fmt: skip
+    return opt_state._replace(hyperparams={**current, **new})
 
 
 def _apply(module: nn.Module, params, stats, x, train: bool):
@@ -130,12 +153,13 @@ class GANProgram:
         g, d = models.build(cfg, data)
         devices = list(devices if devices is not None else jax.devices())
         mesh = Mesh(np.array(devices), ("seed",)) if len(devices) > 1 else None
-        if mesh is not None and cfg.seeds % len(devices):
+        if mesh is not None and cfg.num_replicas % len(devices):
             from gancli.config import ConfigError
 
             raise ConfigError(
-                f"seeds ({cfg.seeds}) must be a multiple of the device count ({len(devices)}) "
-                "to shard the seed axis; pick seeds accordingly"
+                f"replicas ({cfg.num_replicas} = {len(cfg.points)} points x {cfg.seeds} seeds) "
+                f"must be a multiple of the device count ({len(devices)}) to shard the replica "
+                "axis; pick seeds accordingly"
             )
         return cls(
             cfg,
@@ -150,7 +174,8 @@ class GANProgram:
 
     # ---- one seed -------------------------------------------------------------------------
 
-    def init_one(self, key_data: jax.Array) -> GANState:
+    def init_one(self, key_data: jax.Array, hparams: dict) -> GANState:
+        """One replica: its seed's key data and its hyper-parameters (float32 scalars)."""
         k_init, k_train = jax.random.split(jax.random.wrap_key_data(key_data))
         k_g, k_d = jax.random.split(k_init)
         cfg = self.cfg
@@ -160,17 +185,18 @@ class GANProgram:
         d_vars = self.discriminator.init(k_d, x, train=False)
         d_params = d_vars["params"]
         if self.loss.critic:
-            d_params = clip_weights(d_params, cfg.clip)
+            d_params = clip_weights(d_params, hparams["clip"])
         return GANState(
             step=jnp.zeros((), jnp.int32),
             key=jax.random.key_data(k_train),
             g_params=g_vars["params"],
             g_stats=g_vars.get("batch_stats", {}),
-            g_opt=self.g_tx.init(g_vars["params"]),
+            g_opt=with_hparams(self.g_tx.init(g_vars["params"]), hparams, "g"),
             d_params=d_params,
             d_stats=d_vars.get("batch_stats", {}),
-            d_opt=self.d_tx.init(d_params),
+            d_opt=with_hparams(self.d_tx.init(d_params), hparams, "d"),
             diverged_at=jnp.full((), -1, jnp.int32),
+            hparams={k: jnp.asarray(v, jnp.float32) for k, v in hparams.items()},
         )
 
     def generate(self, g_params, g_stats, z_BxZ: jax.Array, train: bool = False):
@@ -199,7 +225,7 @@ class GANProgram:
             updates, d_opt = self.d_tx.update(grads, d_opt, d_params)
             d_params = optax.apply_updates(d_params, updates)
             if loss.critic:  # weight clipping is a projection after every critic update
-                d_params = clip_weights(d_params, cfg.clip)
+                d_params = clip_weights(d_params, state.hparams["clip"])
             return d_params, d_stats, d_opt, (d_loss, jnp.mean(d_output(loss, real)))
 
         n_critic = cfg.n_critic
@@ -258,14 +284,24 @@ class GANProgram:
     def seed_keys(self, seeds: list[int]) -> jax.Array:
         return jnp.stack([jax.random.key_data(jax.random.key(s)) for s in seeds])
 
+    def replica_inputs(self) -> tuple[jax.Array, dict]:
+        """(key data (R, 2), hyper-parameters {field: (R,) float32}) for every replica."""
+        keys = self.seed_keys([r["seed"] for r in self.cfg.replicas])
+        hp = {k: jnp.asarray(v, jnp.float32) for k, v in self.cfg.hparams().items()}
+        return keys, hp
+
     def state_sharding(self):
         if self.mesh is None:
             return None
         return NamedSharding(self.mesh, PartitionSpec("seed"))
 
     def init(self, seeds: list[int] | None = None) -> GANState:
-        keys = self.seed_keys(seeds if seeds is not None else self.cfg.seed_list)
-        return self._init(keys)
+        """Every replica's initial state (or, for tests, these seeds at the config's point)."""
+        keys, hp = self.replica_inputs()
+        if seeds is not None:
+            keys = self.seed_keys(seeds)
+            hp = {k: jnp.full((len(seeds),), getattr(self.cfg, k), jnp.float32) for k in hp}
+        return self._init(keys, hp)
 
     @property
     def _init(self):
@@ -274,17 +310,23 @@ class GANProgram:
             "init", lambda: jax.jit(jax.vmap(self.init_one), out_shardings=sharding)
         )
 
+    def abstract_one(self) -> GANState:
+        """Shapes and dtypes of one replica's state (for tracing `step_one`)."""
+        hp = {k: jax.ShapeDtypeStruct((), jnp.float32) for k in SWEEPABLE}
+        return jax.eval_shape(self.init_one, jax.ShapeDtypeStruct((2,), jnp.uint32), hp)
+
     def abstract_state(self) -> GANState:
         """Shapes, dtypes and shardings of the state, for restoring a checkpoint."""
-        keys = jax.ShapeDtypeStruct((self.cfg.seeds, 2), jnp.uint32)
-        shapes = jax.eval_shape(jax.vmap(self.init_one), keys)
+        keys, hp = self.replica_inputs()
+        shapes = jax.eval_shape(jax.vmap(self.init_one), keys, hp)
         sharding = self.state_sharding() or jax.sharding.SingleDeviceSharding(jax.devices()[0])
         return jax.tree.map(
             lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes
         )
 
     def _compiled(self, what: str, make, *args):
-        host_only = {k: None for k in (*HOST_ONLY_FIELDS, "seed")}  # seeds enter as keys
+        # seeds enter as keys and swept values as arrays: neither changes the program
+        host_only = {k: None for k in (*HOST_ONLY_FIELDS, *DATA_FIELDS)}
         devices = tuple(self.mesh.devices.flat) if self.mesh is not None else ()
         key = (self.cfg.replace(**host_only), self.data.name, devices, what, *args)
         if key not in _COMPILED:
@@ -310,7 +352,7 @@ class GANProgram:
         differ between groupings by float32 rounding only.
         """
         one_cpu = self.mesh is None and jax.default_backend() == "cpu"
-        return 1 if one_cpu and self.data.is_image else self.cfg.seeds
+        return 1 if one_cpu and self.data.is_image else self.cfg.num_replicas
 
     def _make_chunk(self, length: int):
 
@@ -323,7 +365,7 @@ class GANProgram:
             return state, {**means, "diverged_at": state.diverged_at}
 
         group = self.seed_group
-        if group >= self.cfg.seeds:
+        if group >= self.cfg.num_replicas:
             chunk = jax.vmap(chunk_one, in_axes=(0, None))
         else:
 

@@ -173,7 +173,7 @@ def test_wide_mlp_step_is_about_0_82_gflop():
     assert rough == pytest.approx(0.82e9, rel=0.01)
     assert flops == pytest.approx(rough, rel=0.01)  # differs by the first layers' dx only
     # XLA's own count of the lowered step (elementwise work included) agrees to a few %.
-    state = jax.eval_shape(p.init_one, jax.ShapeDtypeStruct((2,), jnp.uint32))
+    state = p.abstract_one()
     lowered = jax.jit(p.step_one).lower(state, p.put_data(RING.array))
     xla = lowered.cost_analysis()["flops"]
     assert xla == pytest.approx(flops, rel=0.03)

@@ -1,0 +1,126 @@
+"""Sweeps: grid and random expansion, TOML round trips, and replicas that equal single runs."""
+
+import tomllib
+
+import jax
+import numpy as np
+import pytest
+
+from gancli import config as config_lib
+from gancli import data as data_lib
+from gancli import sweep
+from gancli.config import ConfigError
+from gancli.train import GANProgram
+from tests.conftest import tiny
+
+
+def test_grid_is_every_combination_in_field_order():
+    pts = sweep.grid({"clip": [0.005, 0.01, 0.02], "lr_d": [5e-5, 2e-4]})
+    assert len(pts) == 6
+    assert pts[0] == {"lr_d": 5e-5, "clip": 0.005} and pts[-1] == {"lr_d": 2e-4, "clip": 0.02}
+
+
+def test_flags_make_a_grid_of_replicas():
+    cfg = config_lib.resolve(config_lib.from_mapping(
+        {"loss": "wgan", "clip": [0.005, 0.01, 0.02], "lr_d": [5e-5, 2e-4], "seeds": 4}))  # fmt: skip
+    assert cfg.num_replicas == 24 and cfg.swept == ["lr_d", "clip"]
+    reps = cfg.replicas
+    assert reps[0] == {"seed": 0, "lr_d": 5e-5, "clip": 0.005}
+    assert reps[5] == {"seed": 1, "lr_d": 5e-5, "clip": 0.01}  # point-major, seeds inside
+    hp = cfg.hparams()
+    assert hp["clip"][:8] == [0.005] * 4 + [0.01] * 4
+    assert hp["lr_g"] == [5e-5] * 24  # unswept fields keep the config's value
+
+
+def test_random_draws_are_reproducible_and_in_range():
+    spec = {"count": 200, "seed": 3, "lr_d": {"log_uniform": [1e-5, 1e-3]},
+            "beta1": {"choice": [0.5, 0.9]}, "beta2": {"uniform": [0.9, 0.999]}}  # fmt: skip
+    a, b = sweep.random(spec), sweep.random(spec)
+    assert a == b and len(a) == 200
+    lr = np.array([p["lr_d"] for p in a])
+    assert lr.min() >= 1e-5 and lr.max() <= 1e-3
+    # log-uniform: about half the draws below the geometric midpoint 1e-4
+    assert 0.4 < np.mean(lr < 1e-4) < 0.6
+    assert {p["beta1"] for p in a} == {0.5, 0.9}
+    assert all(0.9 <= p["beta2"] <= 0.999 for p in a)
+    assert sweep.random({**spec, "seed": 4}) != a
+
+
+def test_sweep_table_grid_times_random_and_round_trip(tmp_path):
+    text = """
+loss = "wgan"
+seeds = 2
+[sweep.grid]
+clip = [0.01, 0.02]
+[sweep.random]
+count = 3
+seed = 0
+lr_d = {log_uniform = [1e-5, 1e-3]}
+"""
+    cfg = config_lib.resolve(config_lib.from_mapping(tomllib.loads(text)))
+    assert len(cfg.sweep) == 6 and cfg.num_replicas == 12
+    assert {dict(p)["clip"] for p in cfg.sweep} == {0.01, 0.02}
+    path = tmp_path / "config.toml"
+    config_lib.save(cfg, path)
+    again = config_lib.resolve(config_lib.load(path))
+    assert again == cfg  # the run directory's config.toml records the points exactly
+
+
+def test_a_scalar_flag_takes_a_field_out_of_the_sweep():
+    cfg = config_lib.from_mapping({"clip": [0.01, 0.02], "lr_d": [1e-4, 2e-4]})
+    narrowed = config_lib.from_mapping({"clip": 0.05}, cfg)
+    assert narrowed.clip == 0.05 and narrowed.swept == ["lr_d"] and len(narrowed.sweep) == 2
+    single = config_lib.from_mapping({"lr_d": 3e-4}, narrowed)
+    assert single.sweep == () and single.lr_d == 3e-4
+
+
+@pytest.mark.parametrize(
+    "values,message",
+    [
+        ({"n_critic": [1, 5]}, "unknown setting|must be int"),
+        ({"sweep": {"grid": {"n_critic": [1, 5]}}}, "cannot sweep 'n_critic' in one program"),
+        (
+            {
+                "sweep": {
+                    "random": {"lr_d": {"log_uniform": [1e-3, 1e-5]}},
+                }
+            },
+            "needs count",
+        ),
+        ({"sweep": {"random": {"count": 2, "lr_d": {"gauss": [0, 1]}}}}, "must be one of"),
+        ({"sweep": {"grid": {"clip": [0.01, -1.0]}}}, "clip must be a positive number"),
+        ({"sweep": {"grid": {"beta1": [0.5, 1.5]}}}, "beta1 must be in"),
+    ],
+)
+def test_bad_sweeps_are_one_readable_error(values, message):
+    with pytest.raises(ConfigError, match=message):
+        config_lib.resolve(config_lib.from_mapping(values))
+
+
+def test_parse_list_flag():
+    assert sweep.parse_list("0.005,0.01", "--clip") == [0.005, 0.01]
+    assert sweep.parse_list("0.01", "--clip") == 0.01
+    with pytest.raises(ConfigError, match="--clip takes a number"):
+        sweep.parse_list("0.01,abc", "--clip")
+
+
+@pytest.mark.parametrize("loss", ["wgan", "nsgan"])
+def test_a_replica_is_the_single_run_with_its_point_and_seed(loss):
+    """Same computation: a sweep's replica (point 1, seed 1) against a 1-point run."""
+    pts = {"wgan": {"clip": [0.01, 0.05], "lr_d": [5e-5, 5e-4]},
+           "nsgan": {"lr_g": [1e-4, 1e-3], "beta1": [0.5, 0.9]}}[loss]  # fmt: skip
+    cfg = config_lib.resolve(config_lib.from_mapping({**pts, "seeds": 2}, tiny(loss=loss)))
+    data = data_lib.load(cfg.dataset)
+    sweep_p = GANProgram.build(cfg, data)
+    state, _ = sweep_p.run_chunk(20)(sweep_p.init(), sweep_p.put_data(data.array))
+    z = jax.random.normal(jax.random.key(9), (cfg.num_replicas, 256, cfg.z_dim))
+    swept = np.asarray(sweep_p.sample(state, z))
+    for r in (0, 3, 5, 6):
+        point, seed = r // cfg.seeds, cfg.replicas[r]["seed"]
+        one = config_lib.resolve(cfg.point_config(point).replace(seed=seed, seeds=1))
+        one_p = GANProgram.build(one, data)
+        s1, _ = one_p.run_chunk(20)(one_p.init(), one_p.put_data(data.array))
+        x1 = np.asarray(one_p.sample(s1, z[r : r + 1]))[0]
+        np.testing.assert_allclose(swept[r], x1, rtol=2e-4, atol=2e-5)
+    # and the points really differ
+    assert not np.allclose(swept[1], swept[3], atol=1e-3)
