@@ -42,6 +42,8 @@ Examples:
 
   gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000
 
+  gancli train --loss wgan --clip 0.005,0.01,0.02 --lr-d 5e-5,2e-4 --seeds 4   # 24 replicas
+
   gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
 
   gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
@@ -50,6 +52,17 @@ Examples:
 """
 
 # ---- shared options -----------------------------------------------------------------------
+
+_LIST = " A comma-separated list sweeps it: every combination trains in one program."
+SweepClip = Annotated[
+    str | None, typer.Option(help="WGAN: clip critic weights to [-clip, clip]." + _LIST)
+]
+SweepLrG = Annotated[str | None, typer.Option("--lr-g", help="Generator learning rate." + _LIST)]
+SweepLrD = Annotated[
+    str | None, typer.Option("--lr-d", help="Discriminator/critic learning rate." + _LIST)
+]
+SweepBeta1 = Annotated[str | None, typer.Option("--beta1", help="Adam beta1." + _LIST)]
+SweepBeta2 = Annotated[str | None, typer.Option("--beta2", help="Adam beta2." + _LIST)]
 
 Loss = Annotated[str | None, typer.Option(help="gan (minimax), nsgan (non-saturating) or wgan.")]
 Dataset = Annotated[
@@ -138,11 +151,13 @@ def train(
     steps: Steps = None,
     seeds: Seeds = None,
     seed: Seed = None,
-    clip: Clip = None,
+    clip: SweepClip = None,
     n_critic: NCritic = None,
     batch_size: BatchSize = None,
-    lr_g: LrG = None,
-    lr_d: LrD = None,
+    lr_g: SweepLrG = None,
+    lr_d: SweepLrD = None,
+    beta1: SweepBeta1 = None,
+    beta2: SweepBeta2 = None,
     optimizer: Optimizer = None,
     z_dim: ZDim = None,
     hidden: Hidden = None,
@@ -175,13 +190,16 @@ def train(
 ) -> None:
     """Train a GAN over many seeds at once and write a run directory."""
     from gancli import runner
+    from gancli.sweep import parse_list
 
+    swept = {"clip": clip, "lr_g": lr_g, "lr_d": lr_d, "beta1": beta1, "beta2": beta2}
     flags = _overrides(
-        loss=loss, dataset=dataset, steps=steps, seeds=seeds, seed=seed, clip=clip,
-        n_critic=n_critic, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, optimizer=optimizer,
+        loss=loss, dataset=dataset, steps=steps, seeds=seeds, seed=seed,
+        n_critic=n_critic, batch_size=batch_size, optimizer=optimizer,
         z_dim=z_dim, hidden=hidden, depth=depth, generator_variant=generator_variant,
         critic_boost=critic_boost, image_size=image_size, log_every=log_every,
         eval_every=eval_every, checkpoint_every=checkpoint_every, keep=keep,
+        **{k: parse_list(v, "--" + k.replace("_", "-")) for k, v in swept.items() if v},
     )  # fmt: skip
     if from_step is not None and resume is None:
         raise ConfigError("--from-step needs --resume RUN_DIR")

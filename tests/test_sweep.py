@@ -21,8 +21,8 @@ def test_grid_is_every_combination_in_field_order():
 
 
 def test_flags_make_a_grid_of_replicas():
-    cfg = config_lib.resolve(config_lib.from_mapping(
-        {"loss": "wgan", "clip": [0.005, 0.01, 0.02], "lr_d": [5e-5, 2e-4], "seeds": 4}))  # fmt: skip
+    flags = {"loss": "wgan", "clip": [0.005, 0.01, 0.02], "lr_d": [5e-5, 2e-4], "seeds": 4}
+    cfg = config_lib.resolve(config_lib.from_mapping(flags))
     assert cfg.num_replicas == 24 and cfg.swept == ["lr_d", "clip"]
     reps = cfg.replicas
     assert reps[0] == {"seed": 0, "lr_d": 5e-5, "clip": 0.005}
