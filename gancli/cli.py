@@ -343,12 +343,33 @@ def bench(
     profile: Annotated[
         bool, typer.Option(help="Also profile each configuration: op time by kind.")
     ] = False,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            help="Time a 16-point x 2-seed sweep (one process) against 16 single-point "
+            "`gancli train` processes, whole process; --steps sets the steps (default 1000)."
+        ),
+    ] = False,
 ) -> None:
     """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
     from gancli import bench as bench_lib
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
+    if sweep:
+        from gancli.bench_sweep import run_sweep_bench
+
+        log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
+        result = run_sweep_bench(steps=steps or 1000, log=log)
+        out.print(
+            f"sweep of {result['points']} points x {result['seeds']} seeds x {result['steps']} "
+            f"steps: {result['sweep_wall_s']} s in one process (peak RSS "
+            f"{result['sweep_peak_rss_mib']} MiB); {result['separate_wall_s']} s as "
+            f"{result['points']} processes; speed-up {result['speedup']}x"
+        )
+        if as_json is not None:
+            as_json.write_text(json.dumps(result, indent=2) + "\n")
+        return
     log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
     result = bench_lib.run_bench(quick=quick, steps=steps, log=log, profile=profile)
     for t in bench_lib.format_table(result):

@@ -1,0 +1,73 @@
+"""`gancli bench --sweep`: one sweep process against one process per point, whole process.
+
+The same work both ways: P hyper-parameter points x S seeds x N steps of the same model.
+The sweep is one `gancli train` with list-valued flags (one compile, one process, wider
+matmuls); the baseline is P `gancli train` processes in turn, one point each. Both are
+timed from outside, as a user waits for them, start-up and compilation included, with
+gancli's persistent compilation cache on (as a user has it) but empty at the start: the
+sweep compiles once; the first single-point process compiles and the other 15 load its
+program from the cache (hyper-parameters are data, so every point is the same program).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LR_G = (5e-5, 1e-4, 2e-4, 4e-4)
+LR_D = (5e-5, 1e-4, 2e-4, 4e-4)  # 4 x 4 = 16 points
+
+
+def _train_cmd(out: Path, steps: int, seeds: int, lr_g: str, lr_d: str) -> list[str]:
+    return [
+        sys.executable, "-m", "gancli", "train", "--loss", "nsgan", "--dataset", "ring8",
+        "--seeds", str(seeds), "--steps", str(steps), "--lr-g", lr_g, "--lr-d", lr_d,
+        "--eval-every", str(steps), "--log-every", str(min(100, steps)),
+        "--checkpoint-every", str(steps), "--out", str(out), "--force", "--quiet",
+    ]  # fmt: skip
+
+
+def _run(cmd: list[str], cache: Path) -> float:
+    t0 = time.perf_counter()
+    env = {k: v for k, v in os.environ.items() if k != "GANCLI_NO_COMPILE_CACHE"}
+    env["GANCLI_CACHE"] = str(cache)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    return time.perf_counter() - t0
+
+
+def _children_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run_sweep_bench(steps: int = 1000, seeds: int = 2, log=print) -> dict:
+    """Wall time of the 16-point sweep, of 16 single-point processes, and the ratio."""
+    points = list(itertools.product(LR_G, LR_D))
+    with tempfile.TemporaryDirectory(prefix="gancli-bench-sweep-") as tmp:
+        tmp = Path(tmp)
+        lr_g = ",".join(map(str, LR_G))
+        lr_d = ",".join(map(str, LR_D))
+        log(f"sweep: 1 process, {len(points)} points x {seeds} seeds x {steps} steps")
+        sweep_s = _run(_train_cmd(tmp / "sweep", steps, seeds, lr_g, lr_d), tmp / "cache")
+        sweep_peak = _children_peak_mib()  # the only child so far
+        log(f"  {sweep_s:.1f} s, peak RSS {sweep_peak:.0f} MiB")
+        log(f"separate: {len(points)} processes, 1 point x {seeds} seeds x {steps} steps each")
+        single_s = 0.0
+        for i, (g, d) in enumerate(points):
+            single_s += _run(_train_cmd(tmp / f"p{i}", steps, seeds, str(g), str(d)), tmp / "cache")
+        log(f"  {single_s:.1f} s")
+    return {
+        "points": len(points),
+        "seeds": seeds,
+        "steps": steps,
+        "sweep_wall_s": round(sweep_s, 2),
+        "sweep_peak_rss_mib": round(sweep_peak, 1),
+        "separate_wall_s": round(single_s, 2),
+        "speedup": round(single_s / sweep_s, 2),
+        "model": "nsgan MLP 128x3, batch 256, ring8",
+    }
