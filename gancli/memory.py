@@ -150,7 +150,12 @@ def human(n: float) -> str:
     raise AssertionError
 
 
-def check_fits(program, samples: int | None = None, what: str = "this run") -> Estimate:
+ADVICE = "use fewer seeds, a smaller batch or a narrower model"
+
+
+def check_fits(
+    program, samples: int | None = None, what: str = "this run", advice: str = ADVICE
+) -> Estimate:
     """Raise TooLarge, with the estimate, when `program` cannot fit in memory."""
     est = estimate(program, samples)
     free, where = available()
@@ -159,7 +164,6 @@ def check_fits(program, samples: int | None = None, what: str = "this run") -> E
         work = est.sample if samples is not None else max(est.step, est.sample)
         raise TooLarge(
             f"{what} needs about {human(need)} of memory (state {human(est.state)}, "
-            f"working memory {human(work)}) but {where} {human(free)} available: use fewer "
-            "seeds, a smaller batch or a narrower model"
+            f"working memory {human(work)}) but {where} {human(free)} available: {advice}"
         )
     return est

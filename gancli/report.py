@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 from gancli import data as data_lib
 from gancli import plots
 from gancli.metrics import mean_std
-from gancli.runner import read_jsonl
+from gancli.rundir import read_jsonl
 
 REJECT = 0.1  # D(G(z)) below this: D rejects G's samples confidently
 GRAD_RATIO = 2.0  # nsgan/gan gradient ratio that counts as "vanishes"

@@ -40,7 +40,7 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
         raise ConfigError(
             f"--seed-index {seed_index} is out of range: this run has {S} seeds (0..{S - 1})"
         )
-    memory.check_fits(run.program, samples=n, what=f"--n {n}")
+    memory.check_fits(run.program, samples=n, what=f"--n {n}", advice="use a smaller --n")
     z = jax.random.normal(jax.random.fold_in(jax.random.key(z_seed), Z_STREAM), (n, run.cfg.z_dim))
     z_SxNxZ = jax.numpy.broadcast_to(z, (S, n, run.cfg.z_dim))
     x = np.asarray(to_host(run.program.sample(run.state, z_SxNxZ)))
