@@ -93,8 +93,22 @@ def _abstract(shape, dtype):
     return jax.ShapeDtypeStruct(tuple(int(d) for d in shape), dtype)
 
 
+# Estimates by what decides them: tracing costs ~0.5 s, and tests and compare-losses
+# build the same experiment many times.
+_ESTIMATES: dict[tuple, Estimate] = {}
+_HOST_ONLY = dict(steps=1, log_every=1, eval_every=1, checkpoint_every=1, keep=1, seed=0)
+
+
 def estimate(program, samples: int | None = None) -> Estimate:
     """Peak memory of training (or of drawing `samples` per seed) with `program`."""
+    devices = 0 if program.mesh is None else program.mesh.devices.size
+    key = (program.cfg.replace(**_HOST_ONLY), program.data.name, devices, samples)
+    if key not in _ESTIMATES:
+        _ESTIMATES[key] = _estimate(program, samples)
+    return _ESTIMATES[key]
+
+
+def _estimate(program, samples: int | None) -> Estimate:
     cfg = program.cfg
     one = jax.eval_shape(program.init_one, _abstract((2,), jnp.uint32))
     group = min(program.seed_group, cfg.seeds)
