@@ -47,6 +47,28 @@ def quiet_library_logs() -> None:
     # Orbax's background writes leave asyncio futures whose error (a full disk) we have
     # already reported; asyncio would print each one again with a traceback at exit.
     logging.getLogger("asyncio").setLevel(logging.WARNING if debug else logging.CRITICAL)
+    if not debug:
+        _hide_closed_event_loop_errors()
+
+
+def _hide_closed_event_loop_errors() -> None:
+    """After a failed save Orbax closes its event loop while tensorstore writes are still in
+    flight; each one that finishes later reports "Event loop is closed" as an unraisable
+    error from a tensorstore thread. Those, and only those, are not printed."""
+    import sys
+
+    previous = sys.unraisablehook
+    if getattr(previous, "_gancli", False):
+        return
+
+    def hook(unraisable):
+        value = unraisable.exc_value
+        if isinstance(value, RuntimeError) and str(value) == "Event loop is closed":
+            return
+        previous(unraisable)
+
+    hook._gancli = True
+    sys.unraisablehook = hook
 
 
 def check_platforms() -> None:

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -357,9 +358,7 @@ class RunDir:
             else:
                 p.unlink()
 
-    def remove_debris(self) -> list[Path]:
-        """Delete what an interrupted writer leaves: Orbax's temporary checkpoint
-        directories and our temporary files (call while holding the lock)."""
+    def _debris(self) -> list[Path]:
         found = []
         if self.checkpoints.is_dir():
             found += [p for p in self.checkpoints.iterdir() if ".orbax-checkpoint-tmp" in p.name]
@@ -367,13 +366,33 @@ class RunDir:
             if d.is_dir():
                 found += [p for p in d.iterdir() if p.name.startswith(".") and ".tmp-" in p.name]
                 found += [p for p in d.iterdir() if p.name.endswith(".tmp") and p.is_file()]
-        for p in found:
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    p.unlink()
         return found
+
+    def remove_debris(self, settle_s: float = 0.0) -> list[Path]:
+        """Delete what an interrupted writer leaves: Orbax's temporary checkpoint
+        directories and our temporary files (call while holding the lock).
+
+        `settle_s`: after a failed save, tensorstore writes still in flight may recreate
+        files for a moment; keep removing until none appeared for this long.
+        """
+        removed: list[Path] = []
+        quiet_since = time.monotonic()
+        deadline = quiet_since + 20 * settle_s
+        while True:
+            found = self._debris()
+            for p in found:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+            removed += found
+            now = time.monotonic()
+            if found:
+                quiet_since = now
+            if now - quiet_since >= settle_s or now > deadline:
+                return removed
+            time.sleep(0.05)
 
     # ---- logs -----------------------------------------------------------------------------
 

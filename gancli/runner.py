@@ -300,7 +300,7 @@ def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
         full = rundir.is_disk_full(e)
         what = f"disk full writing {name}" if full else f"cannot write {name}: {e.strerror}"
     error = DiskFull if rundir.is_disk_full(e) else RunDirError
-    rd.remove_debris()
+    rd.remove_debris(settle_s=0.5)
     kept = rd.checkpoint_steps()
     try:
         rd.cut_logs(kept[-1] if kept else 0)
