@@ -84,10 +84,11 @@ class Checkpointer:
 
     # ---- writing --------------------------------------------------------------------------
 
-    def _write_error(self, step: int, e: BaseException) -> RunDirError:
+    def _write_error(self, step: int | None, e: BaseException) -> RunDirError:
+        what = "a checkpoint" if step is None else f"checkpoint at step {step}"
         if is_disk_full(e):
-            return DiskFull(f"disk full writing checkpoint at step {step}")
-        return RunDirError(f"cannot write checkpoint at step {step}: {_first_line(e)}")
+            return DiskFull(f"disk full writing {what}")
+        return RunDirError(f"cannot write {what}: {_first_line(e)}")
 
     def wait(self) -> None:
         """Wait for the save in flight; raise DiskFull/RunDirError if it failed."""
@@ -96,7 +97,7 @@ class Checkpointer:
             self.manager.wait_until_finished()
             self.manager.check_for_errors()
         except Exception as e:
-            raise self._write_error(step if step is not None else -1, e) from None
+            raise self._write_error(step, e) from None
         if step is None:
             return
         if not (self.directory / str(step)).is_dir():  # Orbax skipped finalizing it

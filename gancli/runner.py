@@ -299,7 +299,7 @@ def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
         name = Path(e.filename).name if getattr(e, "filename", None) else "the run directory"
         full = rundir.is_disk_full(e)
         what = f"disk full writing {name}" if full else f"cannot write {name}: {e.strerror}"
-    error = DiskFull if rundir.is_disk_full(e) else RunDirError
+    error = DiskFull if isinstance(e, DiskFull) or rundir.is_disk_full(e) else RunDirError
     rd.remove_debris(settle_s=0.5)
     kept = rd.checkpoint_steps()
     try:
@@ -374,7 +374,8 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             suptitle=f"{label} step {at}",
         )
 
-    with rd.checkpointer(keep=cfg.keep) as ck, stop_requests() as stop:
+    # closing(bar): a failed write stops the progress display before its one line prints
+    with rd.checkpointer(keep=cfg.keep) as ck, stop_requests() as stop, contextlib.closing(bar):
         if start == 0:
             evaluate(0)
         compiled_at = None
@@ -453,6 +454,7 @@ def finish(
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
     rundir.write_json(rd.summary, summary)
     # the final samples as arrays, for reports: all 2-D points, 64 images per seed
+    rd.samples.mkdir(exist_ok=True)
     with rundir.atomic_path(rd.samples / "final.npy") as tmp:
         np.save(tmp, x if data.mixture is not None else x[:, :64])
     for i, seed in enumerate(cfg.seed_list):
