@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test test-all lint format bench clean
+.PHONY: help install demo test test-all soak lint format bench clean
 
 help:
 	@echo "make demo      set up .venv, train NS-GAN on ring8 (4 seeds), print where results are"
 	@echo "make test      set up .venv and run the fast test suite"
 	@echo "make test-all  also the slow tests (real training runs of minutes)"
+	@echo "make soak      kill -9 training SOAK_KILLS times (default 10), resume, compare bit for bit"
 	@echo "make lint      ruff check and format check"
 	@echo "make bench     throughput figures (seed-steps/s, compile time, memory)"
 
@@ -31,6 +32,11 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m ""
+
+# Kill training at random moments (SOAK_KILLS, SOAK_SEED), resume each time, and compare
+# with an uninterrupted run bit for bit; a few minutes.
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m slow -s tests/test_faults.py -k soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check gancli tests

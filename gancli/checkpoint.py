@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -9,49 +10,70 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from gancli.config import Config, ConfigError, from_mapping
+from gancli.rundir import DiskFull, RunDir, RunDirError, is_disk_full
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint that is missing or cannot be restored; one readable line.
 
     exit_code 2 when the user named something that is not there, 1 when it is damaged.
+    `reason` says what is wrong with the checkpoint, without naming it.
     """
 
-    def __init__(self, message: str, exit_code: int = 1):
+    def __init__(self, message: str, exit_code: int = 1, reason: str | None = None):
         super().__init__(message)
         self.exit_code = exit_code
+        self.reason = reason or message
 
 
 def checkpoint_dir(run_dir: str | Path) -> Path:
-    return Path(run_dir).absolute() / "checkpoints"
+    return RunDir(run_dir).checkpoints
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:160] if text else e.__class__.__name__
 
 
 class Checkpointer:
     """Saves `{state, config}` every so often; keeps the newest `keep`.
 
     Orbax writes each step into a temporary directory and renames it when complete, so
-    a killed save never replaces the last complete checkpoint. Saves are asynchronous;
-    `close` (or leaving the `with` block) waits for them.
+    a killed save never replaces the last complete checkpoint. Saves are asynchronous:
+    a save's failure (a full disk) surfaces at the next `save`, `wait` or `close`, and is
+    raised as DiskFull/RunDirError naming that save's step. Old checkpoints are deleted
+    only after a newer one is confirmed complete, so a failing save never leaves fewer
+    than the newest complete one.
     """
 
     def __init__(self, run_dir: str | Path, keep: int = 3, read_only: bool = False):
         self.directory = checkpoint_dir(run_dir)
+        self.keep = keep
         if read_only and not self.directory.is_dir():
             raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
+        # max_to_keep=None: we prune ourselves, after the newer save is confirmed.
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=not read_only, read_only=read_only
+            max_to_keep=None, create=not read_only, read_only=read_only
         )
         self.manager = ocp.CheckpointManager(self.directory, options=options)
+        self._pending: int | None = None  # step of the save in flight
 
     def __enter__(self) -> Checkpointer:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # already failing: finish what we can, do not mask the first error
+            with contextlib.suppress(Exception):
+                self.close()
 
     def close(self) -> None:
-        self.manager.wait_until_finished()
-        self.manager.close()
+        try:
+            self.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                self.manager.close()
 
     def steps(self) -> list[int]:
         return sorted(self.manager.all_steps())
@@ -60,10 +82,41 @@ class Checkpointer:
         steps = self.steps()
         return steps[-1] if steps else None
 
+    # ---- writing --------------------------------------------------------------------------
+
+    def _write_error(self, step: int | None, e: BaseException) -> RunDirError:
+        what = "a checkpoint" if step is None else f"checkpoint at step {step}"
+        if is_disk_full(e):
+            return DiskFull(f"disk full writing {what}")
+        return RunDirError(f"cannot write {what}: {_first_line(e)}")
+
+    def wait(self) -> None:
+        """Wait for the save in flight; raise DiskFull/RunDirError if it failed."""
+        step, self._pending = self._pending, None
+        try:
+            self.manager.wait_until_finished()
+            self.manager.check_for_errors()
+        except Exception as e:
+            raise self._write_error(step, e) from None
+        if step is None:
+            return
+        if not (self.directory / str(step)).is_dir():  # Orbax skipped finalizing it
+            raise RunDirError(f"cannot write checkpoint at step {step}: it was not finalized")
+        self._prune()
+
+    def _prune(self) -> None:
+        for s in self.steps()[: -self.keep]:
+            self.manager.delete(s)
+
     def save(self, step: int, state: Any, cfg: Config, extra: dict | None = None) -> None:
+        self.wait()  # one save in flight at a time; its failure is reported here
         meta = {"config": cfg.to_dict(), **(extra or {})}
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
-        self.manager.save(step, args=args, force=True)
+        try:
+            self.manager.save(step, args=args, force=True)
+        except Exception as e:
+            raise self._write_error(step, e) from None
+        self._pending = step
 
     def delete_after(self, step: int) -> list[int]:
         """Drop checkpoints newer than `step` (a resume from an older one replaces them)."""
@@ -72,25 +125,31 @@ class Checkpointer:
             self.manager.delete(s)
         return newer
 
-    def wait(self) -> None:
-        self.manager.wait_until_finished()
+    # ---- reading --------------------------------------------------------------------------
+
+    def _damaged(self, step: int, reason: str) -> CheckpointError:
+        return CheckpointError(
+            f"checkpoint step {step} in {self.directory} is damaged: {reason}", reason=reason
+        )
 
     def read_meta(self, step: int) -> dict:
         path = self.directory / str(step) / "meta" / "metadata"
         try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise CheckpointError(
-                f"checkpoint step {step} in {self.directory} is damaged "
-                f"(meta: {e.__class__.__name__})"
-            ) from None
+            meta = json.loads(path.read_bytes())
+        except OSError as e:
+            raise self._damaged(step, f"its metadata is unreadable ({e.strerror})") from None
+        except ValueError:  # bad JSON or bad UTF-8
+            raise self._damaged(step, "its metadata is not valid JSON") from None
+        if not isinstance(meta, dict):
+            raise self._damaged(step, "its metadata is not a JSON object")
+        return meta
 
     def read_config(self, step: int) -> Config:
         meta = self.read_meta(step)
         try:
             return from_mapping(meta["config"], source=f"checkpoint {step}")
-        except (KeyError, ConfigError) as e:
-            raise CheckpointError(f"checkpoint step {step} has no usable config: {e}") from None
+        except (KeyError, TypeError, AttributeError, ConfigError) as e:
+            raise self._damaged(step, f"it has no usable config ({_first_line(e)})") from None
 
     def restore(self, step: int, abstract_state: Any) -> Any:
         if step not in self.steps():
@@ -103,9 +162,8 @@ class Checkpointer:
         try:
             return self.manager.restore(step, args=args).state
         except Exception as e:  # orbax raises many types for damaged files
-            msg = str(e).splitlines()[0][:200] if str(e) else e.__class__.__name__
-            older = [s for s in self.steps() if s < step]
-            hint = f"; older checkpoints: {older}" if older else ""
+            reason = f"its arrays cannot be restored ({_first_line(e)})"
             raise CheckpointError(
-                f"checkpoint step {step} in {self.directory} cannot be restored ({msg}){hint}"
+                f"checkpoint step {step} in {self.directory} cannot be restored ({_first_line(e)})",
+                reason=reason,
             ) from None

@@ -398,9 +398,10 @@ def devices() -> None:
 def _known_errors() -> tuple[type[BaseException], ...]:
     from gancli.checkpoint import CheckpointError
     from gancli.data.images import DataError
+    from gancli.rundir import RunDirError
     from gancli.runner import TrainingStopped
 
-    return ConfigError, DataError, CheckpointError, TrainingStopped
+    return ConfigError, DataError, CheckpointError, TrainingStopped, RunDirError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     code = 0
     from gancli.jaxsetup import (
+        check_platforms,
         enable_compilation_cache,
         maybe_initialize_distributed,
         quiet_library_logs,
@@ -419,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_library_logs()
     try:
         maybe_initialize_distributed()
+        check_platforms()
         app(args=args, prog_name="gancli", standalone_mode=False)
     except TyperException as e:  # Typer's (vendored click's) usage errors
         ctx = getattr(e, "ctx", None)

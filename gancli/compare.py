@@ -16,8 +16,8 @@ from typing import Any
 
 from gancli import config as config_lib
 from gancli import runner
-from gancli.checkpoint import Checkpointer
 from gancli.config import LOSS_NAMES, Config, ConfigError
+from gancli.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
 COMPARE_KEYS = ("losses", "weak_variant", "escape_steps")
@@ -101,7 +101,7 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
 
 
 def _finished(run_dir: Path, steps: int) -> bool:
-    summary = run_dir / "summary.json"
+    summary = RunDir(run_dir).summary
     if not summary.exists():
         return False
     try:
@@ -111,10 +111,7 @@ def _finished(run_dir: Path, steps: int) -> bool:
 
 
 def _has_checkpoint(run_dir: Path) -> bool:
-    if not (run_dir / "checkpoints").is_dir():
-        return False
-    with Checkpointer(run_dir, read_only=True) as ck:
-        return ck.latest_step() is not None
+    return bool(RunDir(run_dir).checkpoint_steps())
 
 
 def stored_config(run_dir: Path) -> Config | None:

@@ -32,13 +32,76 @@ def enable_compilation_cache() -> Path | None:
 
 
 def quiet_library_logs() -> None:
-    """Orbax and absl log INFO/WARNING lines meant for their developers, not ours."""
+    """Orbax and absl log lines meant for their developers, not ours.
+
+    Even their ERROR lines: a failed save or a damaged checkpoint is reported by gancli
+    in one line of its own. GANCLI_DEBUG=1 keeps warnings and errors.
+    """
     import logging
 
     import absl.logging
 
-    absl.logging.set_verbosity(absl.logging.ERROR)
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    debug = bool(os.environ.get("GANCLI_DEBUG"))
+    absl.logging.set_verbosity(absl.logging.WARNING if debug else absl.logging.FATAL)
+    logging.getLogger("absl").setLevel(logging.WARNING if debug else logging.CRITICAL)
+    # Orbax's background writes leave asyncio futures whose error (a full disk) we have
+    # already reported; asyncio would print each one again with a traceback at exit.
+    logging.getLogger("asyncio").setLevel(logging.WARNING if debug else logging.CRITICAL)
+    if not debug:
+        _hide_closed_event_loop_errors()
+
+
+def _hide_closed_event_loop_errors() -> None:
+    """After a failed save Orbax closes its event loop while tensorstore writes are still in
+    flight; each one that finishes later reports "Event loop is closed" as an unraisable
+    error from a tensorstore thread. Those, and only those, are not printed."""
+    import sys
+
+    previous = sys.unraisablehook
+    if getattr(previous, "_gancli", False):
+        return
+
+    def hook(unraisable):
+        value = unraisable.exc_value
+        if isinstance(value, RuntimeError) and str(value) == "Event loop is closed":
+            return
+        previous(unraisable)
+
+    hook._gancli = True
+    sys.unraisablehook = hook
+
+
+def check_platforms() -> None:
+    """A JAX_PLATFORMS that names no usable platform: one line listing those that work.
+
+    JAX itself fails on first use, deep inside a command, with a RuntimeError (an unknown
+    or unloadable platform) or an AssertionError (cuda without a visible GPU).
+    """
+    requested = os.environ.get("JAX_PLATFORMS", "").strip()
+    if not requested:
+        return
+    import jax
+
+    try:
+        jax.devices()
+        return
+    except (RuntimeError, AssertionError) as e:
+        reason = str(e).split(" (set JAX_PLATFORMS")[0].strip().rstrip(".")
+        reason = reason or f"no {requested} device is visible"
+    from jax.extend import backend
+
+    from gancli.config import ConfigError
+
+    backend.clear_backends()
+    jax.config.update("jax_platforms", "")
+    try:
+        found = ", ".join(sorted(backend.backends())) or "none"
+    except Exception:  # nothing starts at all
+        found = "none"
+    raise ConfigError(
+        f"JAX_PLATFORMS={requested}: {reason}; platforms available here: {found} "
+        "(set JAX_PLATFORMS to one of them, or unset it)"
+    )
 
 
 def maybe_initialize_distributed() -> bool:

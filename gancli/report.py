@@ -21,7 +21,7 @@ from gancli import claims, plots, stats
 from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
-from gancli.runner import read_jsonl
+from gancli.rundir import read_jsonl
 
 # The settings a reader needs to judge a comparison, read from each run's config.toml.
 SETTINGS = (

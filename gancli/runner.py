@@ -9,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import json
 import math
 import os
 import platform
-import shutil
 import signal
 import socket
 import sys
@@ -26,12 +24,13 @@ import numpy as np
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import plots
-from gancli.checkpoint import Checkpointer, CheckpointError
+from gancli import memory, plots, rundir
+from gancli.checkpoint import CheckpointError
 from gancli.config import Config, ConfigError
 from gancli.evaluate import Evaluator
 from gancli.metrics import mean_std
 from gancli.progress import TrainProgress
+from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
 from gancli.stats import mean_ci
 from gancli.train import METRIC_NAMES, GANProgram, is_primary, to_host
 
@@ -68,24 +67,6 @@ class RunResult:
 # ---- run directory ------------------------------------------------------------------------
 
 
-def prepare_run_dir(out: str | Path, force: bool) -> Path:
-    run_dir = Path(out)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConfigError(f"--out {run_dir} exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if not force:
-            raise ConfigError(
-                f"run directory {run_dir} already exists and is not empty: "
-                "use --resume to continue it or --force to overwrite it"
-            )
-        shutil.rmtree(run_dir)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"cannot create run directory {run_dir}: {e.strerror}") from None
-    return run_dir
-
-
 def environment() -> dict:
     def version(pkg: str) -> str | None:
         try:
@@ -109,11 +90,8 @@ def environment() -> dict:
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
-    if not is_primary():
-        return
-    with path.open("a") as f:
-        for row in rows:
-            f.write(json.dumps(row, allow_nan=False, default=_json_default) + "\n")
+    if is_primary():
+        rundir.append_jsonl(path, rows, default=_json_default)
 
 
 def _json_default(o):
@@ -136,20 +114,24 @@ def _finite_mean(v) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
-def truncate_jsonl(path: Path, last_step: int) -> None:
-    """Drop rows logged after `last_step` (written before a crash, redone on resume)."""
-    if not path.exists():
+# The readers and the truncation live with the run directory; kept here for old imports.
+read_jsonl = rundir.read_jsonl
+truncate_jsonl = rundir.truncate_jsonl
+
+
+def _save_config(rd: RunDir, cfg: Config) -> None:
+    with rundir.atomic_path(rd.config) as tmp:
+        config_lib.save(cfg, tmp)
+
+
+@contextlib.contextmanager
+def _writer(rd: RunDir):
+    """The writer's lock on the primary process (the only one that writes files)."""
+    if not is_primary():
+        yield
         return
-    keep = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= last_step]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in keep))
-    tmp.replace(path)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    with rd.lock():
+        yield
 
 
 # ---- signals ------------------------------------------------------------------------------
@@ -194,31 +176,18 @@ def train(
     cfg = config_lib.resolve(cfg)
     data = data_lib.load(cfg.dataset, cfg.image_size)
     program = program or GANProgram.build(cfg, data)
+    memory.check_fits(program)  # before the run directory or any array exists
+    rd = RunDir(out)
     if is_primary():
-        run_dir = prepare_run_dir(out, force)
-        config_lib.save(cfg, run_dir / "config.toml")
-        (run_dir / "env.json").write_text(json.dumps(environment(), indent=2) + "\n")
-    else:
-        run_dir = Path(out)
-    state = state if state is not None else program.init()
-    return _loop(program, data, state, run_dir, start=0, quiet=quiet)
-
-
-def pick_checkpoint(run_dir: Path, step: int | None) -> tuple[int, list[int], Config]:
-    """(chosen step, all steps, saved config): the latest checkpoint unless `step` is given."""
-    if not run_dir.is_dir():
-        raise CheckpointError(f"run directory {run_dir} does not exist", exit_code=2)
-    with Checkpointer(run_dir, read_only=True) as ck:
-        steps = ck.steps()
-        if not steps:
-            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
-        if step is None:
-            step = steps[-1]
-        elif step not in steps:
-            raise CheckpointError(
-                f"no checkpoint at step {step} in {run_dir}; available steps: {steps}", exit_code=2
-            )
-        return step, steps, ck.read_config(step)
+        rd.check_new(force)  # a refused --out gets no lock file
+    with _writer(rd):
+        if is_primary():
+            rd.check_new(force, locked=True)  # again, now that no one else can write it
+            rd.clear()
+            _save_config(rd, cfg)
+            rundir.write_json(rd.env, environment())
+        state = state if state is not None else program.init()
+        return _loop(program, data, state, rd, start=0, quiet=quiet)
 
 
 def check_resume_overrides(saved: Config, overrides: dict) -> Config:
@@ -240,6 +209,32 @@ def check_resume_overrides(saved: Config, overrides: dict) -> Config:
     )
 
 
+def _check_restored_step(step: int, state) -> None:
+    """A restored state must say it is at the checkpoint's step (cheap damage check)."""
+    at = np.asarray(to_host(state.step))
+    if not (at == step).all():
+        raise CheckpointError(
+            f"checkpoint step {step} holds a state at step {sorted(set(at.tolist()))}",
+            reason=f"its state is at step {sorted(set(at.tolist()))}, not {step}",
+        )
+
+
+def _program_cache(make_cfg, check_memory: bool):
+    """prepare(step, saved config) for RunDir.restore_newest: one program per config."""
+    cache: dict[Config, GANProgram] = {}
+
+    def prepare(step: int, saved: Config) -> GANProgram:
+        cfg = make_cfg(step, saved)
+        if cfg not in cache:
+            program = GANProgram.build(cfg, data_lib.load(cfg.dataset, cfg.image_size))
+            if check_memory:
+                memory.check_fits(program)
+            cache[cfg] = program
+        return cache[cfg]
+
+    return prepare
+
+
 def resume(
     run_dir: str | Path,
     overrides: dict | None = None,
@@ -247,26 +242,38 @@ def resume(
     quiet: bool = False,
     step: int | None = None,
 ) -> RunResult:
-    """Continue a run from its latest (or a chosen) checkpoint, bit for bit."""
-    run_dir = Path(run_dir)
-    step, steps, saved = pick_checkpoint(run_dir, step)
-    cfg = check_resume_overrides(saved, overrides or {})
-    if cfg.steps < step:
-        raise ConfigError(f"--steps {cfg.steps} is below the checkpoint's step {step}")
-    data = data_lib.load(cfg.dataset, cfg.image_size)
-    program = GANProgram.build(cfg, data)
-    with Checkpointer(run_dir, keep=cfg.keep, read_only=True) as ck:
-        state = ck.restore(step, program.abstract_state())
-    if step != steps[-1]:
-        with Checkpointer(run_dir, keep=cfg.keep) as ck:
-            dropped = ck.delete_after(step)
-        if not quiet:
-            print(f"resuming from step {step}: replacing checkpoints {dropped}", file=sys.stderr)
-    if is_primary():
-        config_lib.save(cfg, run_dir / "config.toml")
-        for name in ("metrics.jsonl", "eval.jsonl"):
-            truncate_jsonl(run_dir / name, step)
-    return _loop(program, data, state, run_dir, start=step, quiet=quiet)
+    """Continue a run from its newest intact (or a chosen) checkpoint, bit for bit.
+
+    A damaged newer checkpoint is skipped with a warning and replaced, as are the log
+    rows after the step resumed from.
+    """
+    rd = RunDir(run_dir)
+    if not rd.path.is_dir():
+        raise CheckpointError(f"run directory {rd.path} does not exist", exit_code=2)
+
+    def make_cfg(at: int, saved: Config) -> Config:
+        cfg = check_resume_overrides(saved, overrides or {})
+        if cfg.steps < at:
+            raise ConfigError(f"--steps {cfg.steps} is below the checkpoint's step {at}")
+        return cfg
+
+    with _writer(rd):
+        if is_primary():
+            rd.remove_debris()  # a killed save's temporary directory, half-written files
+        r = rd.restore_newest(_program_cache(make_cfg, True), step, _check_restored_step)
+        program = r.program
+        cfg = program.cfg
+        if r.step != r.steps[-1]:
+            with rd.checkpointer(keep=cfg.keep) as ck:
+                dropped = ck.delete_after(r.step)
+            if not quiet:
+                print(
+                    f"resuming from step {r.step}: replacing checkpoints {dropped}", file=sys.stderr
+                )
+        if is_primary():
+            _save_config(rd, cfg)
+            rd.cut_logs(r.step)
+        return _loop(program, program.data, r.state, rd, start=r.step, quiet=quiet)
 
 
 def _boundaries(cfg: Config, step: int) -> int:
@@ -275,8 +282,42 @@ def _boundaries(cfg: Config, step: int) -> int:
     return min([*nxt, cfg.steps])
 
 
-def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bool) -> RunResult:
+def _loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool) -> RunResult:
+    """Train from `start` to cfg.steps; a failed write (a full disk) leaves the run as a
+    kill would, at its newest complete checkpoint, and raises one line saying so."""
+    try:
+        return _train_loop(program, data, state, rd, start, quiet)
+    except (OSError, RunDirError) as e:
+        if isinstance(e, RunDirBusy) or not is_primary():
+            raise
+        raise _after_write_failure(rd, e) from None
+
+
+def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
+    if isinstance(e, RunDirError):
+        what = str(e)
+    else:
+        name = Path(e.filename).name if getattr(e, "filename", None) else "the run directory"
+        full = rundir.is_disk_full(e)
+        what = f"disk full writing {name}" if full else f"cannot write {name}: {e.strerror}"
+    error = DiskFull if isinstance(e, DiskFull) or rundir.is_disk_full(e) else RunDirError
+    rd.remove_debris(settle_s=0.5)
+    kept = rd.checkpoint_steps()
+    try:
+        rd.cut_logs(kept[-1] if kept else 0)
+    except OSError:
+        pass
+    if not kept:
+        return error(f"{what}; no checkpoint was completed")
+    return error(
+        f"{what}; the run is intact at checkpoint step {kept[-1]} (logs cut back to it): "
+        f"continue with `gancli train --resume {rd}`"
+    )
+
+
+def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool):
     cfg = program.cfg
+    run_dir = rd.path
     t_start = time.perf_counter()
     evaluator = Evaluator(program, data)
     data_array = program.put_data(data.array)
@@ -296,7 +337,7 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
         for i, seed in enumerate(cfg.seed_list):
             vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
             rows.append({"step": end, "seed": seed, **vals, "diverged": bool(div[i] >= 0)})
-        append_jsonl(run_dir / "metrics.jsonl", rows)
+        append_jsonl(rd.metrics, rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
@@ -322,19 +363,20 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
                     **{k: _finite_or_none(v) for k, v in s.items()},
                 }
             )
-        append_jsonl(run_dir / "eval.jsonl", rows)
+        append_jsonl(rd.eval_log, rows)
         last = (x, rows)
         if not is_primary():
             return
         plots.save_panels(
-            run_dir / "samples" / f"step_{at:07d}.png",
+            rd.samples / f"step_{at:07d}.png",
             list(x[:, :1000] if data.mixture is not None else x[:, :64]),
             [f"seed {r['seed']}" for r in rows],
             data.mixture,
             suptitle=f"{label} step {at}",
         )
 
-    with Checkpointer(run_dir, keep=cfg.keep) as ck, stop_requests() as stop:
+    # closing(bar): a failed write stops the progress display before its one line prints
+    with rd.checkpointer(keep=cfg.keep) as ck, stop_requests() as stop, contextlib.closing(bar):
         if start == 0:
             evaluate(0)
         compiled_at = None
@@ -381,13 +423,14 @@ def _loop(program: GANProgram, data, state, run_dir: Path, start: int, quiet: bo
     if not last or last[1][0]["step"] != step:  # e.g. resumed at the final step
         x, scores = evaluator(state)
         last = (x, [{"step": step, **s} for s in scores])
-    return finish(run_dir, cfg, data, step, state, last, wall, bar.rate)
+    return finish(rd, cfg, data, step, state, last, wall, bar.rate)
 
 
 def finish(
-    run_dir: Path, cfg: Config, data, step: int, state, last: tuple, wall: float, rate: float
+    rd: RunDir, cfg: Config, data, step: int, state, last: tuple, wall: float, rate: float
 ) -> RunResult:
     """summary.json and one PNG of final samples over the data per seed."""
+    run_dir = rd.path
     x, last_eval = last
     div = np.asarray(to_host(state.diverged_at))
     seeds = []
@@ -412,14 +455,14 @@ def finish(
     }
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
-    tmp = run_dir / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    tmp.replace(run_dir / "summary.json")
+    rundir.write_json(rd.summary, summary)
     # the final samples as arrays, for reports: all 2-D points, 64 images per seed
-    np.save(run_dir / "samples" / "final.npy", x if data.mixture is not None else x[:, :64])
+    rd.samples.mkdir(exist_ok=True)
+    with rundir.atomic_path(rd.samples / "final.npy") as tmp:
+        np.save(tmp, x if data.mixture is not None else x[:, :64])
     for i, seed in enumerate(cfg.seed_list):
         plots.save_panels(
-            run_dir / "samples" / f"final_seed{seed}.png",
+            rd.samples / f"final_seed{seed}.png",
             [x[i]],
             [f"{cfg.loss} seed {seed}, step {step}"],
             data.mixture,
@@ -440,11 +483,7 @@ class LoadedRun:
 
 
 def load_run(run_dir: str | Path, step: int | None = None) -> LoadedRun:
-    """Restore a run's checkpoint (latest by default) with the config saved inside it."""
-    step, _, saved = pick_checkpoint(Path(run_dir), step)
-    cfg = config_lib.resolve(saved)
-    data = data_lib.load(cfg.dataset, cfg.image_size)
-    program = GANProgram.build(cfg, data)
-    with Checkpointer(run_dir, read_only=True) as ck:
-        state = ck.restore(step, program.abstract_state())
-    return LoadedRun(cfg, data, program, state, step)
+    """Restore a run's newest intact checkpoint (or `step`) with the config saved in it."""
+    prepare = _program_cache(lambda _, saved: config_lib.resolve(saved), False)
+    r = RunDir(run_dir).restore_newest(prepare, step, _check_restored_step)
+    return LoadedRun(r.program.cfg, r.program.data, r.program, r.state, r.step)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from gancli import plots
+from gancli import memory, plots, rundir
 from gancli.checkpoint import CheckpointError
 from gancli.config import ConfigError
 from gancli.evaluate import Evaluator
@@ -41,6 +40,7 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
         raise ConfigError(
             f"--seed-index {seed_index} is out of range: this run has {S} seeds (0..{S - 1})"
         )
+    memory.check_fits(run.program, samples=n, what=f"--n {n}", advice="use a smaller --n")
     z = jax.random.normal(jax.random.fold_in(jax.random.key(z_seed), Z_STREAM), (n, run.cfg.z_dim))
     z_SxNxZ = jax.numpy.broadcast_to(z, (S, n, run.cfg.z_dim))
     x = np.asarray(to_host(run.program.sample(run.state, z_SxNxZ)))
@@ -57,11 +57,20 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
     sets = list(x) if all_seeds else [x]
     seeds = run.cfg.seed_list if all_seeds else [run.cfg.seed_list[seed_index]]
     titles = [f"{run.cfg.loss} seed {s}, step {run.step}" for s in seeds]
-    # Write both beside their targets, then rename: nothing is left half-written.
-    with tempfile.NamedTemporaryFile(dir=npy.parent, suffix=".npy", delete=False) as f:
-        np.save(f, x)
-    plots.save_panels(png, sets, titles, run.data.mixture)
-    os.replace(f.name, npy)
+    # Write both beside their targets, then rename: nothing is left half-written, and
+    # both get the usual permissions (umask), as any file the user asks for.
+    try:
+        with rundir.atomic_path(npy) as tmp:
+            np.save(tmp, x)
+            plots.save_panels(png, sets, titles, run.data.mixture)
+    except OSError as e:
+        png.with_name(png.name + ".tmp").unlink(missing_ok=True)  # plots' own temporary
+        what = f"disk full writing {e.filename or npy}" if rundir.is_disk_full(e) else None
+        raise (
+            rundir.DiskFull(what)
+            if what
+            else rundir.RunDirError(f"cannot write {e.filename or npy}: {e.strerror}")
+        ) from None
     return [png, npy]
 
 

@@ -58,18 +58,25 @@ def test_keep_newest_checkpoints(straight):
     ) == [40, 60, 80]
 
 
-def test_damaged_checkpoint_gives_a_clear_error_and_older_one_restores(straight, tmp_path, capsys):
+def test_damaged_checkpoint_is_skipped_for_the_newest_intact_one(straight, tmp_path, capsys):
     run = tmp_path / "damaged"
     shutil.copytree(straight, run)
     state_dir = run / "checkpoints" / "80" / "state"
     for f in state_dir.rglob("*"):
         if f.is_file() and f.stat().st_size > 0 and "metadata" not in f.name:
             f.write_bytes(b"\0garbage")
+    # named explicitly, a damaged checkpoint is an error that points to older ones
     with pytest.raises(CheckpointError, match="step 80 .* cannot be restored.*older checkpoints"):
-        runner.load_run(run)
-    code = main(["eval", str(run)])
+        runner.load_run(run, step=80)
+    code = main(["eval", str(run), "--step", "80"])
     err = capsys.readouterr().err
     assert code == 1 and "cannot be restored" in err and len(err.strip().splitlines()) == 1
+    # by default the newest intact one is used, with one warning naming the step skipped
+    assert main(["eval", str(run), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["step"] == 60
+    assert err.startswith("warning: skipping damaged checkpoint step 80") and "using step 60" in err
+    assert len(err.strip().splitlines()) == 1, err
     older = runner.load_run(run, step=60)
     assert older.step == 60 and int(np.asarray(older.state.step)[0]) == 60
     # and training continues from the older one

@@ -1,0 +1,480 @@
+"""The run directory: its paths, the writer's lock, atomic files, tolerant logs, checkpoints.
+
+One process writes a run directory at a time (`RunDir.lock`); readers never wait for it.
+Small files are replaced atomically (temporary file + rename) and logs are appended a row
+at a time, so a kill at any moment leaves whole files, whole log rows (at most a torn last
+line, which every reader skips and the next writer cuts) and whole checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import errno
+import json
+import os
+import secrets
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from gancli.config import ConfigError
+
+LOCK_NAME = ".gancli.lock"
+# A writer that finds the lock taken waits this long before giving up: long enough to let
+# a reader that is repairing a torn log line finish, short enough to be "at once".
+WRITER_WAIT_S = 1.0
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class RunDirError(RuntimeError):
+    """A run directory that cannot be written; one readable line. Exit code 1."""
+
+    exit_code = 1
+
+
+class RunDirBusy(RunDirError):
+    """Another live process is writing the run directory."""
+
+    exit_code = 2
+
+
+class DiskFull(RunDirError):
+    """The file system is full (or over quota)."""
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) says the disk or quota is full.
+
+    Orbax reports tensorstore's ENOSPC as a ValueError whose text carries the errno.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        text = str(exc)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return True
+        if any(f"os_error_code='{n}'" in text for n in DISK_FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# ---- atomic files -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path`; renamed onto it if the block succeeds, else removed.
+
+    The temporary name keeps the suffix (numpy and matplotlib go by it) and starts with a
+    dot. Files are created with the usual umask, unlike `tempfile`'s 0600.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Replace `path` with `data` in one step: readers see the old file or the new one."""
+    raw = data.encode() if isinstance(data, str) else data
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        f.write(raw)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=2) + "\n")
+
+
+# ---- JSON lines ---------------------------------------------------------------------------
+
+
+def _row(line: bytes) -> dict | None:
+    """A log row, or None for a line that is not one (torn, garbage)."""
+    try:
+        row = json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+        return None
+    return row
+
+
+@dataclasses.dataclass
+class _Scan:
+    rows: list[dict]
+    ends: list[int]  # byte offset just after each good row's newline
+    bad: int  # complete lines that are not rows
+    torn: bool  # the last line has no newline (a write cut short)
+    size: int
+
+
+def _scan(data: bytes) -> _Scan:
+    rows, ends, bad, offset = [], [], 0, 0
+    *complete, tail = data.split(b"\n")
+    for line in complete:
+        offset += len(line) + 1
+        if not line.strip():
+            continue
+        row = _row(line)
+        if row is None:
+            bad += 1
+        else:
+            rows.append(row)
+            ends.append(offset)
+    return _Scan(rows, ends, bad, bool(tail.strip()), len(data))
+
+
+def append_jsonl(path: Path, rows: list[dict], default=None) -> None:
+    """Append whole rows in one write (a kill leaves at most one torn last line)."""
+    text = "".join(json.dumps(r, allow_nan=False, default=default) + "\n" for r in rows)
+    with path.open("a") as f:
+        f.write(text)
+
+
+def truncate_jsonl(path: Path, last_step: int | None = None) -> None:
+    """Drop rows after `last_step` (redone on resume), a torn last line and garbage lines.
+
+    Rows are appended in step order, so usually this cuts the file's tail in place, which
+    needs no free space; only garbage in the middle makes it rewrite the file.
+    """
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    s = _scan(data)
+    keep = [i for i, r in enumerate(s.rows) if last_step is None or r["step"] <= last_step]
+    prefix = keep == list(range(len(keep)))
+    cut = s.ends[keep[-1]] if keep else 0
+    if prefix and s.bad == 0:
+        if cut < s.size:
+            os.truncate(path, cut)
+        return
+    text = "".join(json.dumps(s.rows[i]) + "\n" for i in keep)
+    write_atomic(path, text)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Every whole row of a JSON-lines log; a torn last line is skipped (and cut when no
+    writer holds the run directory), other broken lines are skipped with a warning."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    s = _scan(path.read_bytes())
+    if s.bad:
+        warn(f"{path}: skipped {s.bad} line(s) that are not log rows")
+    if s.torn:
+        RunDir(path.parent).repair_if_idle(path)
+    return s.rows
+
+
+# ---- the lock -----------------------------------------------------------------------------
+
+
+def _holder_text(info: dict) -> str:
+    since = f", since {info['since']}" if info.get("since") else ""
+    return f"pid {info.get('pid', '?')} on host {info.get('host', '?')}{since}"
+
+
+def _process_alive(pid: int) -> bool:
+    import psutil
+
+    return psutil.pid_exists(pid)
+
+
+@dataclasses.dataclass
+class _Held:
+    lock: Any
+    path: Path
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.truncate(self.path, 0)  # an empty lock file: released cleanly
+        self.lock.release()
+
+
+# ---- the run directory --------------------------------------------------------------------
+
+
+class RunDir:
+    """One run's directory and everything that reads or writes it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    # paths
+    config = property(lambda self: self.path / "config.toml")
+    env = property(lambda self: self.path / "env.json")
+    metrics = property(lambda self: self.path / "metrics.jsonl")
+    eval_log = property(lambda self: self.path / "eval.jsonl")
+    summary = property(lambda self: self.path / "summary.json")
+    samples = property(lambda self: self.path / "samples")
+    plots = property(lambda self: self.path / "plots")
+    checkpoints = property(lambda self: self.path.absolute() / "checkpoints")
+    lock_path = property(lambda self: self.path / LOCK_NAME)
+    LOGS = ("metrics.jsonl", "eval.jsonl")
+
+    # ---- lock -----------------------------------------------------------------------------
+
+    def holder(self) -> dict:
+        """Who holds (or last held, if it was killed) the writer's lock; {} if nobody."""
+        try:
+            return json.loads(self.lock_path.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+
+    def _acquire(self, timeout: float):
+        import filelock
+
+        lock = filelock.FileLock(str(self.lock_path), timeout=timeout)
+        lock.acquire()
+        return lock
+
+    def _busy(self) -> RunDirBusy:
+        info = self.holder()
+        who = _holder_text(info) if info else "another process"
+        return RunDirBusy(
+            f"run directory {self.path} is in use by {who}: wait for it to finish "
+            "or choose another directory"
+        )
+
+    def check_idle(self) -> None:
+        """Raise RunDirBusy if a live writer holds the directory (takes nothing)."""
+        import filelock
+
+        try:
+            self._acquire(WRITER_WAIT_S).release()
+        except filelock.Timeout:
+            raise self._busy() from None
+        except OSError:
+            pass  # cannot even open the lock file: the writer's own lock will say why
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the writer's lock: a second writer is refused with who holds it.
+
+        The lock is an OS file lock (flock), which dies with its process: a lock left by
+        a killed writer is free, and the holder note it left behind is reported as taken
+        over. The lock file stays (removing it would race with the next writer).
+        """
+        import filelock
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            lock = self._acquire(WRITER_WAIT_S)
+        except filelock.Timeout:
+            raise self._busy() from None
+        except OSError as e:
+            raise RunDirError(f"cannot lock run directory {self.path}: {e.strerror}") from None
+        held = _Held(lock, self.lock_path)
+        try:
+            previous = self.holder()
+            if previous and previous.get("pid") != os.getpid():
+                alive = previous.get("host") == socket.gethostname() and _process_alive(
+                    int(previous.get("pid", -1))
+                )
+                state = "no longer holds it" if alive else "no longer running"
+                warn(f"taking over {self.path} from {_holder_text(previous)} ({state})")
+            me = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "argv": sys.argv,
+            }
+            try:
+                with open(self.lock_path, "r+") as f:
+                    f.truncate(0)
+                    f.write(json.dumps(me) + "\n")
+            except OSError as e:
+                if e.errno in DISK_FULL:
+                    raise DiskFull(f"disk full: cannot lock run directory {self.path}") from None
+                raise
+            yield
+        finally:
+            held.release()
+
+    def repair_if_idle(self, path: Path) -> bool:
+        """Cut a torn last line of a log when no writer holds the directory."""
+        try:
+            lock = self._acquire(0)
+        except Exception:  # busy, read-only, missing: leave it to the writer
+            return False
+        try:
+            truncate_jsonl(path)
+            return True
+        except OSError:
+            return False
+        finally:
+            lock.release()
+
+    # ---- creating and tidying -------------------------------------------------------------
+
+    def _entries(self) -> list[Path]:
+        return [p for p in self.path.iterdir() if p.name != LOCK_NAME]
+
+    def check_new(self, force: bool, locked: bool = False) -> None:
+        """Refuse a path that is a file, a directory in use, or a non-empty directory
+        without --force. `locked`: we hold the lock already."""
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"--out {self.path} exists and is not a directory")
+        if self.path.is_dir() and self._entries():
+            if self.lock_path.exists() and not locked:
+                self.check_idle()  # a busy directory is reported as such
+            if not force:
+                raise ConfigError(
+                    f"run directory {self.path} already exists and is not empty: "
+                    "use --resume to continue it or --force to overwrite it"
+                )
+
+    def clear(self) -> None:
+        """Remove everything but the lock file (call while holding the lock)."""
+        for p in self._entries():
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+
+    def _debris(self) -> list[Path]:
+        found = []
+        if self.checkpoints.is_dir():
+            found += [p for p in self.checkpoints.iterdir() if ".orbax-checkpoint-tmp" in p.name]
+        for d in (self.path, self.samples, self.plots):
+            if d.is_dir():
+                found += [p for p in d.iterdir() if p.name.startswith(".") and ".tmp-" in p.name]
+                found += [p for p in d.iterdir() if p.name.endswith(".tmp") and p.is_file()]
+        return found
+
+    def remove_debris(self, settle_s: float = 0.0) -> list[Path]:
+        """Delete what an interrupted writer leaves: Orbax's temporary checkpoint
+        directories and our temporary files (call while holding the lock).
+
+        `settle_s`: after a failed save, tensorstore writes still in flight may recreate
+        files for a moment; keep removing until none appeared for this long.
+        """
+        removed: list[Path] = []
+        quiet_since = time.monotonic()
+        deadline = quiet_since + 20 * settle_s
+        while True:
+            found = self._debris()
+            for p in found:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+            removed += found
+            now = time.monotonic()
+            if found:
+                quiet_since = now
+            if now - quiet_since >= settle_s or now > deadline:
+                return removed
+            time.sleep(0.05)
+
+    # ---- logs -----------------------------------------------------------------------------
+
+    def read_jsonl(self, name: str) -> list[dict]:
+        return read_jsonl(self.path / name)
+
+    def cut_logs(self, last_step: int | None) -> None:
+        """Logs end at `last_step` (None: only repair): they never run ahead of the
+        checkpoint a resume starts from."""
+        for name in self.LOGS:
+            truncate_jsonl(self.path / name, last_step)
+
+    # ---- checkpoints ----------------------------------------------------------------------
+
+    def checkpointer(self, keep: int = 3, read_only: bool = False):
+        from gancli.checkpoint import Checkpointer
+
+        return Checkpointer(self.path, keep=keep, read_only=read_only)
+
+    def checkpoint_steps(self) -> list[int]:
+        """Steps of the complete checkpoints on disk (no Orbax needed)."""
+        if not self.checkpoints.is_dir():
+            return []
+        return sorted(int(p.name) for p in self.checkpoints.iterdir() if p.name.isdigit())
+
+    def restore_newest(
+        self,
+        prepare: Callable[[int, Any], Any],
+        step: int | None = None,
+        validate: Callable[[int, Any], None] | None = None,
+        quiet: bool = False,
+    ) -> Restored:
+        """Restore the newest intact checkpoint (or exactly `step` when given).
+
+        `prepare(step, saved_config)` returns an object with an `abstract_state()`
+        method (a GANProgram). A checkpoint whose metadata or arrays cannot be read, or
+        that `validate(step, state)` rejects, is skipped with a one-line warning.
+        """
+        from gancli.checkpoint import CheckpointError
+
+        if not self.path.is_dir():
+            raise CheckpointError(f"run directory {self.path} does not exist", exit_code=2)
+        with self.checkpointer(read_only=True) as ck:
+            steps = ck.steps()
+            if not steps:
+                raise CheckpointError(f"no checkpoints in {self.path}", exit_code=2)
+            if step is not None and step not in steps:
+                raise CheckpointError(
+                    f"no checkpoint at step {step} in {self.path}; available steps: {steps}",
+                    exit_code=2,
+                )
+            skipped: list[tuple[int, str]] = []
+            for s in [step] if step is not None else steps[::-1]:
+                try:
+                    saved = ck.read_config(s)
+                    program = prepare(s, saved)
+                    state = ck.restore(s, program.abstract_state())
+                    if validate is not None:
+                        validate(s, state)
+                except CheckpointError as e:
+                    if step is not None:
+                        older = [t for t in steps if t < s]
+                        hint = f"; older checkpoints: {older}" if older else ""
+                        raise CheckpointError(f"{e}{hint}", e.exit_code) from None
+                    skipped.append((s, e.reason))
+                    continue
+                if not quiet:
+                    for bad, reason in skipped:
+                        warn(f"skipping damaged checkpoint step {bad} in {self.path} ({reason}); "
+                             f"using step {s}")  # fmt: skip
+                return Restored(s, steps, program, state, [b for b, _ in skipped])
+        newest, reason = skipped[0]
+        raise CheckpointError(
+            f"no intact checkpoint in {self.path}: steps {steps} are all damaged "
+            f"(step {newest}: {reason})"
+        )
+
+
+@dataclasses.dataclass
+class Restored:
+    step: int
+    steps: list[int]  # every checkpoint step found, damaged or not
+    program: Any  # what `prepare` returned
+    state: Any
+    skipped: list[int]  # damaged checkpoints passed over, newest first
