@@ -411,8 +411,8 @@ def test_resume_after_a_torn_last_line(straight, cfg_file, tmp_path, capsys):
 # ---- 6. smaller ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("platforms", ["bogus", "cpu,nonesuch"])
-def test_a_bad_jax_platforms_lists_what_is_available(platforms):
+def test_a_bad_jax_platforms_lists_what_is_available():
+    platforms = "cpu,nonesuch"  # cpu starts, then the unknown one fails
     env = {**os.environ, "JAX_PLATFORMS": platforms}
     p = subprocess.run([sys.executable, "-m", "gancli", "devices"], capture_output=True,
                        text=True, env=env, timeout=120)  # fmt: skip
