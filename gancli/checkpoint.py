@@ -110,7 +110,10 @@ class Checkpointer:
 
     def save(self, step: int, state: Any, cfg: Config, extra: dict | None = None) -> None:
         self.wait()  # one save in flight at a time; its failure is reported here
-        meta = {"config": cfg.to_dict(), **(extra or {})}
+        config = cfg.to_dict()
+        if cfg.sweep:  # the points, as a [sweep] table would give them
+            config["sweep"] = {"points": [dict(p) for p in cfg.sweep]}
+        meta = {"config": config, **(extra or {})}
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
         try:
             self.manager.save(step, args=args, force=True)

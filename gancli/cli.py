@@ -115,9 +115,13 @@ def _overrides(**flags) -> dict:
 
 
 def _metric_table(title: str, rows: list[dict], summary: dict | None = None) -> Table:
+    """Per replica rows; a sweep's rows grouped by point, each group with its mean."""
     table = Table(title=title)
-    names = [k for k in rows[0] if k not in ("seed", "diverged_at", "step", "diverged")]
-    table.add_column("seed", justify="right")
+    swept = (summary or {}).get("swept", [])
+    skip = ("seed", "diverged_at", "step", "diverged", *swept)
+    names = [k for k in rows[0] if k not in skip]
+    for c in ("seed", *swept):
+        table.add_column(c, justify="right")
     for n in names:
         table.add_column(n, justify="right")
     table.add_column("status")
@@ -127,9 +131,25 @@ def _metric_table(title: str, rows: list[dict], summary: dict | None = None) -> 
             return "-"
         return f"{v:.4g}" if isinstance(v, float) else str(v)
 
-    for r in rows:
+    def add(r):
         status = f"diverged@{r['diverged_at']}" if r.get("diverged_at") is not None else "ok"
-        table.add_row(str(r["seed"]), *[fmt(r.get(n)) for n in names], status)
+        labels = [str(r["seed"]), *(fmt(r[k]) for k in swept)]
+        table.add_row(*labels, *[fmt(r.get(n)) for n in names], status)
+
+    blank = [""] * len(swept)
+    if swept:
+        per = len(rows) // len(summary["points"])
+        for p, point in enumerate(summary["points"]):
+            for r in rows[p * per : (p + 1) * per]:
+                add(r)
+            cis = [point["ci95"].get(n) or [None, None] for n in names]
+            means = [fmt(point["mean"].get(n)) for n in names]
+            table.add_row("mean", *(fmt(point[k]) for k in swept), *means, "", style="bold")
+            table.add_row("95% CI", *blank, *[f"{fmt(lo)}..{fmt(hi)}" for lo, hi in cis], "")
+            table.add_section()
+        return table
+    for r in rows:
+        add(r)
     if summary:
         table.add_section()
         table.add_row("mean", *[fmt(summary["mean"].get(n)) for n in names],

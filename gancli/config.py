@@ -103,6 +103,11 @@ class Config:
                 for p in self.points for _ in range(self.seeds)]  # fmt: skip
         return {k: [float(r[k]) for r in reps] for k in SWEEPABLE}
 
+    def replica_name(self, i: int) -> str:
+        """'seed 3' or, in a sweep, 'seed 3, lr_d 0.0002, clip 0.01'."""
+        r = self.replicas[i]
+        return ", ".join([f"seed {r['seed']}", *(f"{k} {r[k]:.3g}" for k in self.swept)])
+
     def point_config(self, i: int) -> Config:
         """The single-point experiment that replica group i of a sweep is."""
         return self.replace(sweep=(), **self.points[i])

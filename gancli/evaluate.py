@@ -24,7 +24,9 @@ class Evaluator:
     def __init__(self, program: GANProgram, data: Dataset, seeds: list[int] | None = None):
         cfg = program.cfg
         self.program, self.data = program, data
-        self.seeds = seeds if seeds is not None else cfg.seed_list
+        # a replica's z depends on its seed only: every point of a sweep is judged on the
+        # same latent points as the single run with that seed
+        self.seeds = seeds if seeds is not None else [r["seed"] for r in cfg.replicas]
         self.z = fixed_z(self.seeds, cfg.eval_samples, cfg.z_dim)
         if data.mixture is not None:
             self.names = metrics.MIXTURE_METRICS

@@ -322,7 +322,8 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     evaluator = Evaluator(program, data)
     data_array = program.put_data(data.array)
     label = f"{cfg.loss}/{Path(data.name).name}"
-    bar = TrainProgress(label, start, cfg.steps, cfg.seeds, quiet)
+    bar = TrainProgress(label, start, cfg.steps, cfg.num_replicas, quiet)
+    replicas, n_rep = cfg.replicas, cfg.num_replicas  # {"seed": s, **swept values} each
     diverged_seen: set[int] = set()
     last: tuple = ()  # (samples, eval rows) of the latest evaluation
     step = start
@@ -334,17 +335,18 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         m = to_host(m)
         div = np.asarray(m["diverged_at"])
         rows = []
-        for i, seed in enumerate(cfg.seed_list):
+        for i, label in enumerate(replicas):
             vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
-            rows.append({"step": end, "seed": seed, **vals, "diverged": bool(div[i] >= 0)})
+            rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
         append_jsonl(rd.metrics, rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
+                what = "replicas" if cfg.sweep else "seeds"
                 bar.note(
-                    f"seed {cfg.seed_list[i]} diverged at step {int(div[i])} (non-finite loss or "
-                    f"parameters): frozen at its last finite state, "
-                    f"{cfg.seeds - len(diverged_seen)} of {cfg.seeds} seeds go on"
+                    f"{cfg.replica_name(int(i))} diverged at step {int(div[i])} (non-finite loss "
+                    f"or parameters): frozen at its last finite state, "
+                    f"{n_rep - len(diverged_seen)} of {n_rep} {what} go on"
                 )
         bar.update(end, _finite_mean(m["d_loss"]), _finite_mean(m["g_loss"]))
 
@@ -353,12 +355,12 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         x, scores = evaluator(state)
         div = np.asarray(to_host(state.diverged_at))
         rows = []
-        for i, (seed, s) in enumerate(zip(cfg.seed_list, scores, strict=True)):
+        for i, (label, s) in enumerate(zip(replicas, scores, strict=True)):
             diverged = bool(div[i] >= 0)
             rows.append(
                 {
                     "step": at,
-                    "seed": seed,
+                    **label,
                     "diverged": diverged,
                     **{k: _finite_or_none(v) for k, v in s.items()},
                 }
@@ -370,7 +372,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         plots.save_panels(
             rd.samples / f"step_{at:07d}.png",
             list(x[:, :1000] if data.mixture is not None else x[:, :64]),
-            [f"seed {r['seed']}" for r in rows],
+            [cfg.replica_name(i) for i in range(n_rep)],
             data.mixture,
             suptitle=f"{label} step {at}",
         )
@@ -392,11 +394,11 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             pending, step = (end, m), end
             at_eval = step % cfg.eval_every == 0 or step == cfg.steps
             at_ckpt = step % cfg.checkpoint_every == 0 or step == cfg.steps
-            all_diverged = len(diverged_seen) == cfg.seeds
+            all_diverged = len(diverged_seen) == n_rep
             if at_eval or at_ckpt or stop or all_diverged:
                 flush(pending)
                 pending = None
-                all_diverged = len(diverged_seen) == cfg.seeds
+                all_diverged = len(diverged_seen) == n_rep
                 if at_eval:
                     evaluate(step)
                 if at_ckpt or stop or all_diverged:
@@ -422,8 +424,19 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     wall = time.perf_counter() - t_start
     if not last or last[1][0]["step"] != step:  # e.g. resumed at the final step
         x, scores = evaluator(state)
-        last = (x, [{"step": step, **s} for s in scores])
+        last = (
+            x,
+            [{"step": step, **label, **s} for label, s in zip(replicas, scores, strict=True)],
+        )
     return finish(rd, cfg, data, step, state, last, wall, bar.rate)
+
+
+def _mean_and_ci(rows: list[dict], names: list[str]) -> dict:
+    cis = {k: mean_ci([r[k] for r in rows]) for k in names}
+    return {
+        "mean": {k: _finite_or_none(c.mean) for k, c in cis.items()},
+        "ci95": {k: [_finite_or_none(c.lo), _finite_or_none(c.hi)] for k, c in cis.items()},
+    }
 
 
 def finish(
@@ -433,11 +446,12 @@ def finish(
     run_dir = rd.path
     x, last_eval = last
     div = np.asarray(to_host(state.diverged_at))
-    seeds = []
-    for i, seed in enumerate(cfg.seed_list):
-        ev = {k: v for k, v in last_eval[i].items() if k not in ("step", "seed", "diverged")}
-        seeds.append({"seed": seed, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
-    names = [k for k in seeds[0] if k not in ("seed", "diverged_at")]
+    seeds = []  # one row per replica: its seed (and swept values), then its final metrics
+    labels = ("step", "diverged", "seed", *cfg.swept)
+    for i, label in enumerate(cfg.replicas):
+        ev = {k: v for k, v in last_eval[i].items() if k not in labels}
+        seeds.append({**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
+    names = [k for k in seeds[0] if k not in ("diverged_at", *labels)]
     stats = {k: mean_std([s[k] for s in seeds]) for k in names}
     cis = {k: mean_ci([s[k] for s in seeds]) for k in names}
     summary = {
@@ -453,6 +467,12 @@ def finish(
         "wall_time_s": round(wall, 3),
         "seed_steps_per_s": round(rate, 1),
     }
+    if cfg.sweep:  # per point: its values, and mean [95% CI] over its seeds
+        summary["swept"] = cfg.swept
+        summary["points"] = [
+            {**point, **_mean_and_ci(seeds[p * cfg.seeds : (p + 1) * cfg.seeds], names)}
+            for p, point in enumerate(cfg.points)
+        ]
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
     rundir.write_json(rd.summary, summary)
@@ -460,11 +480,14 @@ def finish(
     rd.samples.mkdir(exist_ok=True)
     with rundir.atomic_path(rd.samples / "final.npy") as tmp:
         np.save(tmp, x if data.mixture is not None else x[:, :64])
-    for i, seed in enumerate(cfg.seed_list):
+    for i, label in enumerate(cfg.replicas):
+        name = f"final_seed{label['seed']}.png"
+        if cfg.sweep:
+            name = f"final_point{i // cfg.seeds}_seed{label['seed']}.png"
         plots.save_panels(
-            rd.samples / f"final_seed{seed}.png",
+            rd.samples / name,
             [x[i]],
-            [f"{cfg.loss} seed {seed}, step {step}"],
+            [f"{cfg.loss} {cfg.replica_name(i)}, step {step}"],
             data.mixture,
         )
     return RunResult(run_dir, cfg, step, seeds, summary, wall)

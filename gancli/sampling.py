@@ -35,10 +35,12 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
     if n < 1:
         raise ConfigError(f"--n must be at least 1, got {n}")
     run = load_run(run_dir, step)
-    S = run.cfg.seeds
+    S = run.cfg.num_replicas
     if not 0 <= seed_index < S:
+        what = f"{S} replicas ({len(run.cfg.points)} points x {run.cfg.seeds} seeds)"
         raise ConfigError(
-            f"--seed-index {seed_index} is out of range: this run has {S} seeds (0..{S - 1})"
+            f"--seed-index {seed_index} is out of range: this run has "
+            f"{what if run.cfg.sweep else f'{S} seeds'} (0..{S - 1})"
         )
     memory.check_fits(run.program, samples=n, what=f"--n {n}", advice="use a smaller --n")
     z = jax.random.normal(jax.random.fold_in(jax.random.key(z_seed), Z_STREAM), (n, run.cfg.z_dim))
@@ -55,8 +57,8 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
     run, x = draw(run_dir, n, step, seed_index, all_seeds, z_seed)
     png, npy = out_file.with_suffix(".png"), out_file.with_suffix(".npy")
     sets = list(x) if all_seeds else [x]
-    seeds = run.cfg.seed_list if all_seeds else [run.cfg.seed_list[seed_index]]
-    titles = [f"{run.cfg.loss} seed {s}, step {run.step}" for s in seeds]
+    which = range(run.cfg.num_replicas) if all_seeds else [seed_index]
+    titles = [f"{run.cfg.loss} {run.cfg.replica_name(i)}, step {run.step}" for i in which]
     # Write both beside their targets, then rename: nothing is left half-written, and
     # both get the usual permissions (umask), as any file the user asks for.
     try:
@@ -80,8 +82,8 @@ def evaluate_run(run_dir, step=None) -> dict:
     _, scores = Evaluator(run.program, run.data)(run.state)
     div = np.asarray(to_host(run.state.diverged_at))
     seeds = [
-        {"seed": s, "diverged_at": int(div[i]) if div[i] >= 0 else None, **scores[i]}
-        for i, s in enumerate(run.cfg.seed_list)
+        {**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **scores[i]}
+        for i, label in enumerate(run.cfg.replicas)
     ]
     names = list(scores[0])
     stats = {k: mean_std([r[k] for r in seeds]) for k in names}

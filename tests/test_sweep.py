@@ -124,3 +124,41 @@ def test_a_replica_is_the_single_run_with_its_point_and_seed(loss):
         np.testing.assert_allclose(swept[r], x1, rtol=2e-4, atol=2e-5)
     # and the points really differ
     assert not np.allclose(swept[1], swept[3], atol=1e-3)
+
+
+def test_sweep_run_rows_resume_sample_and_eval(tmp_path):
+    """Every row carries its seed and swept values; resume continues the whole sweep."""
+    import json
+
+    from gancli import runner, sampling
+
+    cfg = config_lib.from_mapping({"clip": [0.01, 0.03], "seeds": 2}, tiny(loss="wgan", steps=40))
+    out = tmp_path / "sweep"
+    runner.train(cfg, out, quiet=True)
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {(r["seed"], r["clip"]) for r in rows} == {(0, 0.01), (1, 0.01), (0, 0.03), (1, 0.03)}
+    evals = [json.loads(x) for x in (out / "eval.jsonl").read_text().splitlines()]
+    assert all("clip" in r and "w1" in r for r in evals)
+    summary = json.loads((out / "summary.json").read_text())
+    assert [s["clip"] for s in summary["seeds"]] == [0.01, 0.01, 0.03, 0.03]
+    assert [p["clip"] for p in summary["points"]] == [0.01, 0.03]
+    w1 = [s["w1"] for s in summary["seeds"][2:]]
+    assert summary["points"][1]["mean"]["w1"] == pytest.approx(np.mean(w1))
+    assert "[sweep]" in (out / "config.toml").read_text()
+
+    # resume the sweep from its step-20 checkpoint: the same numbers as straight through
+    again = tmp_path / "again"
+    runner.train(cfg.replace(steps=20), again, quiet=True)
+    runner.resume(again, {"steps": 40}, quiet=True)
+    assert (again / "metrics.jsonl").read_text() == (out / "metrics.jsonl").read_text()
+
+    # sample and eval work per replica and for all
+    run, x = sampling.draw(out, 50, seed_index=3)
+    assert x.shape == (50, 2)
+    _, xs = sampling.draw(out, 50, all_seeds=True)
+    np.testing.assert_array_equal(xs[3], x)
+    with pytest.raises(ConfigError, match="4 replicas \\(2 points x 2 seeds\\)"):
+        sampling.draw(out, 5, seed_index=4)
+    ev = sampling.evaluate_run(out)
+    assert [r["clip"] for r in ev["seeds"]] == [0.01, 0.01, 0.03, 0.03]
+    np.testing.assert_allclose([r["w1"] for r in ev["seeds"]], [s["w1"] for s in summary["seeds"]])
