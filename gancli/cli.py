@@ -278,6 +278,14 @@ def compare_losses(
     force: Annotated[
         bool, typer.Option(help="Retrain runs whose stored settings differ (else refused).")
     ] = False,
+    tune: Annotated[
+        int | None,
+        typer.Option(
+            help="Also compare every loss at its best: K points from its search space on "
+            "tuning seeds, the best retrained on the comparison's seeds (see tune.md)."
+        ),
+    ] = None,
+    tune_seeds: Annotated[int, typer.Option(help="Tuning seeds per point (with --tune).")] = 2,
     quiet: Quiet = False,
 ) -> None:
     """Train every loss over the same seeds and data; report and test the theory's claims."""
@@ -288,6 +296,10 @@ def compare_losses(
         hidden=hidden, depth=depth, clip=clip, n_critic=n_critic, log_every=log_every,
         eval_every=eval_every,
     )  # fmt: skip
+    if tune is not None and tune < 2:
+        raise ConfigError(f"--tune must be at least 2 points, got {tune}")
+    if tune_seeds < 1:
+        raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
     if escape_steps is not None:
         if escape_steps < 6:
@@ -310,6 +322,22 @@ def compare_losses(
     for i, c in enumerate(result["claims"], 1):
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
+    if tune is not None:
+        from gancli.report import fmt_ci
+        from gancli.tune import run_tuning
+
+        log = lambda m: err.print(m, highlight=False)  # noqa: E731
+        tuned = run_tuning(comparison, target, tune, tune_seeds, quiet, log, force)
+        metric = tuned["metric"]
+        for loss, r in tuned["losses"].items():
+            point = ", ".join(f"{k} {v:.3g}" for k, v in r["best_point"].items())
+            held = fmt_ci(tuned["held_out"][loss]["ci95"][metric])
+            out.print(f"tuned {loss}: {point}; held-out {metric} {held}", highlight=False)
+        for i, c in enumerate(tuned["claims_held_out"], 1):
+            out.print(f"{i}. (tuned) {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
+        out.print(
+            f"tuning: {target / 'tune.md'}; held-out report: {target / 'tuned' / 'report.md'}"
+        )
 
 
 @app.command(

@@ -134,7 +134,46 @@ def config_differences(saved: Config, wanted: Config) -> list[str]:
             continue
         if old != v:
             diffs.append(f"{k} {old!r} -> {v!r}")
+    if saved.sweep != wanted.sweep:
+        diffs.append(f"sweep of {len(saved.points)} -> {len(wanted.points)} points")
     return diffs
+
+
+def plan_runs(runs: list[tuple[str, Config, Path]], force: bool) -> list[tuple]:
+    """(name, cfg, run_dir, retrain?) per run; refuses a stored run with other settings.
+
+    Checked for every run before any trains, so a refusal costs nothing."""
+    plan = []
+    for name, cfg, run_dir in runs:
+        saved = stored_config(run_dir) if run_dir.is_dir() else None
+        diffs = config_differences(saved, cfg) if saved is not None else []
+        if diffs and not force:
+            raise ConfigError(
+                f"{run_dir} was trained with other settings ({'; '.join(diffs)}): "
+                "use another --out, or --force to retrain it"
+            )
+        plan.append((name, cfg, run_dir, bool(diffs)))
+    return plan
+
+
+def execute(plan: list[tuple], quiet: bool, log) -> dict[str, str]:
+    """Train, resume or skip each planned run; returns a status line per run."""
+    status = {}
+    for name, cfg, run_dir, retrain in plan:
+        t0 = time.perf_counter()
+        if not retrain and _finished(run_dir, cfg.steps):
+            status[name] = "done earlier"
+            continue
+        if not retrain and _has_checkpoint(run_dir):
+            log(f"{name}: resuming")
+            runner.resume(run_dir, {"steps": cfg.steps}, quiet=quiet)
+            status[name] = "resumed"
+        else:
+            log(f"{name}: training {cfg.num_replicas} replicas x {cfg.steps} steps")
+            runner.train(cfg, run_dir, force=True, quiet=quiet)
+            status[name] = "trained"
+        status[name] += f" in {time.perf_counter() - t0:.0f}s"
+    return status
 
 
 def run_comparison(
@@ -148,35 +187,12 @@ def run_comparison(
     from gancli import report
 
     out = Path(out)
-    plan = []
-    for name, loss, weak in comparison.run_names():
-        cfg = comparison.config_for(loss, weak)
-        run_dir = out / name
-        saved = stored_config(run_dir) if run_dir.is_dir() else None
-        diffs = config_differences(saved, cfg) if saved is not None else []
-        if diffs and not force:
-            raise ConfigError(
-                f"{run_dir} was trained with other settings ({'; '.join(diffs)}): "
-                "use another --out, or --force to retrain it"
-            )
-        plan.append((name, cfg, run_dir, bool(diffs)))
+    runs = [(name, comparison.config_for(loss, weak), out / name)
+            for name, loss, weak in comparison.run_names()]  # fmt: skip
+    plan = plan_runs(runs, force)
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.toml").write_text(comparison_toml(comparison))
-    status = {}
-    for name, cfg, run_dir, retrain in plan:
-        t0 = time.perf_counter()
-        if not retrain and _finished(run_dir, cfg.steps):
-            status[name] = "done earlier"
-            continue
-        if not retrain and _has_checkpoint(run_dir):
-            log(f"{name}: resuming")
-            runner.resume(run_dir, {"steps": cfg.steps}, quiet=quiet)
-            status[name] = "resumed"
-        else:
-            log(f"{name}: training {cfg.seeds} seeds x {cfg.steps} steps")
-            runner.train(cfg, run_dir, force=True, quiet=quiet)
-            status[name] = "trained"
-        status[name] += f" in {time.perf_counter() - t0:.0f}s"
+    status = execute(plan, quiet, log)
     return report.write_report(comparison, out, status)
 
 

@@ -372,7 +372,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _ci(d: dict) -> str:
+def fmt_ci(d: dict) -> str:
     if d is None or d.get("mean") is None:
         return "-"
     if d.get("ci_lo") is None:
@@ -385,7 +385,7 @@ def table_rows(result: dict) -> tuple[list[str], list[list[str]]]:
     header = ["run", *result["metrics"], "diverged", "wall s"]
     rows = []
     for name, r in result["runs"].items():
-        cells = [_ci(r["ci95"].get(m)) for m in result["metrics"]]
+        cells = [fmt_ci(r["ci95"].get(m)) for m in result["metrics"]]
         rows.append([name, *cells, f"{r['diverged']}/{len(r['seeds'])}", _fmt(r["wall_time_s"])])
     return header, rows
 
@@ -515,3 +515,85 @@ def render_html(result: dict, comparison, out: Path) -> str:
         b64 = base64.b64encode((out / rel).read_bytes()).decode()
         parts.append(f"<h3>{esc(title)}</h3><img src='data:image/png;base64,{b64}'>")
     return "\n".join(parts) + "\n"
+
+
+# ---- tuning (compare-losses --tune) ---------------------------------------------------------
+
+
+def _plot_budget_curves(result: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for i, (loss, r) in enumerate(result["losses"].items()):
+        curve = r["budget_curve"]
+        ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3, color=f"C{i}", label=loss)
+    ax.set_xlabel("hyper-parameter points tried (k)", fontsize=8)
+    ax.set_ylabel(f"expected best {result['metric']} (tuning seeds)", fontsize=8)
+    ax.set_title("budget curve (Lucic et al. 2018): lower is better", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plots.save_figure(fig, path)
+
+
+def _plot_sensitivity(result: dict, path: Path) -> None:
+    """Quality against each hyper-parameter, one panel per field, one colour per loss."""
+    import matplotlib.pyplot as plt
+
+    fields = sorted({f for r in result["losses"].values() for p in r["points"] for f in p})
+    fig, axes = plt.subplots(1, len(fields), figsize=(3.2 * len(fields), 3.2), squeeze=False)
+    for ax, field in zip(axes[0], fields, strict=True):
+        for i, (loss, r) in enumerate(result["losses"].items()):
+            xs = [p[field] for p in r["points"] if field in p]
+            ys = [s for p, s in zip(r["points"], r["scores"], strict=True) if field in p]
+            if xs:
+                ax.scatter(xs, ys, s=14, color=f"C{i}", label=loss)
+        if field.startswith("lr") or field == "clip":
+            ax.set_xscale("log")
+        ax.set_xlabel(field, fontsize=8)
+        ax.set_ylabel(result["metric"], fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    plots.save_figure(fig, path)
+
+
+def write_tuning(result: dict, out: Path) -> None:
+    """tune.json, tune.md and the budget-curve and sensitivity plots."""
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    _plot_budget_curves(result, out / "plots" / "budget_curve.png")
+    _plot_sensitivity(result, out / "plots" / "sensitivity.png")
+    (out / "tune.json").write_text(json.dumps(result, indent=2, default=_num) + "\n")
+    metric = result["metric"]
+    lines = [
+        "# Every loss at its best",
+        "",
+        f"Each loss drew {result['k']} points from its own search space and trained them on "
+        f"{result['tune_seeds']} tuning seeds ({result['seed_base']}, ...) for the comparison's "
+        f"steps; its best point (lowest mean final {metric} over the tuning seeds) was retrained "
+        "on the comparison's own seeds, which tuning never saw: the held-out figures below "
+        "carry no selection bias. Full held-out report with the claims: `tuned/report.md`.",
+        "",
+        "Search spaces: "
+        + "; ".join(
+            f"{loss}: " + ", ".join(f"{f} {s[0]} {list(s[1:])}" for f, s in sp.items())
+            for loss, sp in result["spaces"].items()
+            if loss in result["losses"]
+        ),
+        "",
+        f"| loss | chosen point | tuning {metric} (best / median of {result['k']}) "
+        f"| held-out {metric}, mean [95% CI] |",
+        "|---|---|---|---|",
+    ]
+    for loss, r in result["losses"].items():
+        finite = [s for s in r["scores"] if s is not None and math.isfinite(s)]
+        point = ", ".join(f"{k} {v:.3g}" for k, v in r["best_point"].items())
+        held = result["held_out"].get(loss, {}).get("ci95", {}).get(metric)
+        lines.append(
+            f"| {loss} | {point} | {min(finite):.3g} / {np.median(finite):.3g} | {fmt_ci(held)} |"
+        )
+    lines += ["", "Claims on the tuned, held-out runs:", ""]
+    lines += [f"{i}. {c['claim']} **{c['headline']}**." for i, c in
+              enumerate(result["claims_held_out"], 1)]  # fmt: skip
+    lines += ["", "![budget curve](plots/budget_curve.png)", "",
+              "![sensitivity](plots/sensitivity.png)", ""]  # fmt: skip
+    (out / "tune.md").write_text("\n".join(lines))

@@ -91,3 +91,94 @@ def best_point(points: list[dict], scores: list[float]) -> int:
     if not np.isfinite(s).any():
         raise ValueError("every tuning point diverged")
     return int(np.argmin(s))
+
+
+# ---- running it ---------------------------------------------------------------------------
+
+
+def tuning_runs(comparison, k: int, tune_seeds: int) -> dict[str, dict]:
+    """Per loss: its K points, and the runs (one per structural choice) that train them.
+
+    Each run is the loss's comparison config with the structural choice set and the
+    points' continuous values as a sweep over `tune_seeds` tuning seeds."""
+    from gancli import config as config_lib
+    from gancli.config import SWEEPABLE
+
+    out = {}
+    for loss in comparison.losses:
+        points = draw(loss, k, seed=comparison.base.seed)
+        base = comparison.config_for(loss, False)
+        runs = []
+        for struct, idx in by_structure(points).items():
+            pts = [tuple((f, points[i][f]) for f in SWEEPABLE if f in points[i]) for i in idx]
+            cfg = base.replace(seeds=tune_seeds, seed=TUNE_SEED_BASE, **dict(struct))
+            cfg = cfg.replace(sweep=tuple(pts)) if len(pts) > 1 else cfg.replace(**dict(pts[0]))
+            suffix = "".join(f"-{f.replace('_', '')}{v}" for f, v in struct)
+            runs.append((f"{loss}{suffix}", config_lib.resolve(cfg), idx))
+        out[loss] = {"points": points, "runs": runs}
+    return out
+
+
+def scores_of(summary: dict, metric: str, n_points: int) -> list[float]:
+    """Mean `metric` over the tuning seeds, per point of a run (in its sweep order)."""
+    if "points" in summary:
+        return [p["mean"].get(metric) or float("nan") for p in summary["points"]]
+    value = summary["mean"].get(metric)
+    return [float("nan") if value is None else value] * n_points
+
+
+def run_tuning(comparison, out, k: int, tune_seeds: int, quiet=False, log=print, force=False):
+    """Tune every loss, retrain its best point on the comparison's seeds, and report.
+
+    Returns the tuning summary; the held-out comparison (its own report, claims judged on
+    the tuned runs) is in `out/tuned`."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from gancli import claims, compare
+    from gancli.rundir import RunDir
+
+    out = Path(out)
+    plan_in = tuning_runs(comparison, k, tune_seeds)
+    flat = [(f"tune/{name}", cfg, out / "tune" / name)
+            for t in plan_in.values() for name, cfg, _ in t["runs"]]  # fmt: skip
+    plan = compare.plan_runs(flat, force)
+    compare.execute(plan, quiet, log)
+    result: dict = {"k": k, "tune_seeds": tune_seeds, "seed_base": TUNE_SEED_BASE,
+                    "spaces": SEARCH_SPACES, "losses": {}}  # fmt: skip
+    best_per_loss = {}
+    for loss, t in plan_in.items():
+        scores = [float("nan")] * k
+        metric = None
+        for name, _, idx in t["runs"]:
+            summary = json.loads(RunDir(out / "tune" / name).summary.read_text())
+            metric = claims.distance_metric(list(summary["mean"]))
+            for i, v in zip(idx, scores_of(summary, metric, len(idx)), strict=True):
+                scores[i] = v
+        best = best_point(t["points"], scores)
+        best_per_loss[loss] = t["points"][best]
+        result["metric"] = metric
+        result["losses"][loss] = {
+            "points": t["points"],
+            "scores": scores,
+            "best": best,
+            "best_point": t["points"][best],
+            "budget_curve": budget_curve(scores),
+        }
+    per_loss = {
+        loss: {**comparison.per_loss.get(loss, {}), **p} for loss, p in best_per_loss.items()
+    }
+    tuned = dataclasses.replace(comparison, per_loss=per_loss)
+    log(f"held-out runs of each loss's best point: {out / 'tuned'}")
+    held_out = compare.run_comparison(tuned, out / "tuned", quiet=quiet, log=log, force=force)
+    result["held_out"] = {
+        name: {"settings": r["settings"], "ci95": r["ci95"]} for name, r in held_out["runs"].items()
+    }
+    result["claims_held_out"] = [
+        {"claim": c["claim"], "headline": c["headline"]} for c in held_out["claims"]
+    ]
+    from gancli import report
+
+    report.write_tuning(result, out)
+    return result

@@ -43,3 +43,39 @@ def test_structural_settings_split_into_programs():
     ]
     assert tune.by_structure(pts) == {(("n_critic", 5),): [0, 2], (("n_critic", 1),): [1]}
     assert tune.by_structure([{"lr_d": 1.0}, {"lr_d": 2.0}]) == {(): [0, 1]}
+
+
+def test_tune_trains_points_on_tuning_seeds_and_retrains_the_best_held_out(tmp_path):
+    """The whole --tune flow on a tiny budget: one program per structural choice, best by the
+    tuning seeds' mean W1, held-out runs on the comparison's own seeds."""
+    import dataclasses
+    import json
+
+    from gancli import compare
+    from tests.conftest import TINY
+
+    flags = {**TINY, "seeds": 2, "steps": 20, "eval_every": 10}
+    c = dataclasses.replace(compare.load_comparison(None, flags, "nsgan,wgan", "none"),
+                            escape_steps=6)  # fmt: skip
+    result = tune.run_tuning(c, tmp_path, k=4, tune_seeds=2, quiet=True, log=lambda m: None)
+    wgan = result["losses"]["wgan"]
+    groups = tune.by_structure(wgan["points"])
+    for struct in groups:  # one sweep program per n_critic value, on seeds 1000, 1001
+        name = "wgan" + "".join(f"-{f.replace('_', '')}{v}" for f, v in struct)
+        summary = json.loads((tmp_path / "tune" / name / "summary.json").read_text())
+        assert {s["seed"] for s in summary["seeds"]} == {1000, 1001}
+    # the best point is the lowest mean tuning W1, recomputed from the run summaries
+    nsgan = result["losses"]["nsgan"]
+    summary = json.loads((tmp_path / "tune" / "nsgan" / "summary.json").read_text())
+    means = [np.mean([s["w1"] for s in summary["seeds"] if s["lr_d"] == p["lr_d"]])
+             for p in nsgan["points"]]  # fmt: skip
+    assert nsgan["scores"] == pytest.approx(means)
+    assert nsgan["best"] == int(np.argmin(means))
+    # held out: the comparison's seeds 0, 1 with the chosen point's values
+    held = json.loads((tmp_path / "tuned" / "nsgan" / "summary.json").read_text())
+    assert [s["seed"] for s in held["seeds"]] == [0, 1]
+    cfg = (tmp_path / "tuned" / "nsgan" / "config.toml").read_text()
+    assert f"lr_d = {nsgan['best_point']['lr_d']!r}" in cfg
+    for f in ("tune.md", "tune.json", "plots/budget_curve.png", "plots/sensitivity.png"):
+        assert (tmp_path / f).is_file(), f
+    assert "held-out" in (tmp_path / "tune.md").read_text()
