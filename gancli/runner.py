@@ -74,8 +74,11 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             return None
 
-    packages = ["gancli", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy"]
+    # every package whose code touches the numbers (training, metrics, the digits data)
+    packages = ["gancli", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy",
+                "scikit-learn", "ml_dtypes"]  # fmt: skip
     return {
+        "git_commit": _git_commit(),
         "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "argv": sys.argv,
         "python": platform.python_version(),
@@ -87,6 +90,23 @@ def environment() -> dict:
         "process_count": jax.process_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
     }
+
+
+def _git_commit() -> str | None:
+    """The checkout's commit ('-dirty' with uncommitted changes) when run from one."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    git = ["git", "-C", str(root)]
+    try:
+        run = dict(capture_output=True, text=True, timeout=5, check=True)
+        head = subprocess.run([*git, "rev-parse", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "gancli"], **run).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty.strip() else "")
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:

@@ -87,7 +87,8 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     assert summary["mean"]["w1"] == pytest.approx(np.mean(w1))
     assert summary["std"]["w1"] == pytest.approx(np.std(w1, ddof=1))
     env = json.loads((out_dir / "env.json").read_text())
-    assert env["backend"] == "cpu" and env["versions"]["jax"]
+    assert env["backend"] == "cpu" and env["versions"]["jax"] and env["versions"]["optax"]
+    assert env["git_commit"] is None or len(env["git_commit"].split("-")[0]) == 40
     # config.toml is the full resolved experiment and reruns as --config
     cfg_text = (out_dir / "config.toml").read_text()
     assert 'optimizer = "rmsprop"' in cfg_text and "n_critic = 5" in cfg_text
