@@ -10,6 +10,7 @@ and its headline says where it holds. Every "better" comes from a test over seed
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy.stats import rankdata
@@ -300,24 +301,25 @@ def within_run_rhos(est: np.ndarray, q: np.ndarray) -> np.ndarray:
     return r[np.isfinite(r)]
 
 
+def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over the defined values; NaN (without a warning) where none is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=axis)
+
+
 def cross_seed_rho(est: np.ndarray, q: np.ndarray, resamples: int = 0):
     """Time removed: at each step, Spearman across seeds; averaged over steps.
 
     With `resamples`, also that statistic on seed-resampled copies (cluster bootstrap)."""
-    if est.shape[0] < MIN_SEEDS:
+    if est.shape[0] < MIN_SEEDS or not est.size:
         return float("nan"), np.zeros(0)
-    point = float(np.nanmean(spearman_rows(est, q, axis=0))) if est.size else float("nan")
+    point = float(_nanmean(spearman_rows(est, q, axis=0), axis=0))
     if not resamples:
         return point, np.zeros(0)
     rng = np.random.default_rng(stats.BOOT_SEED)
     idx = rng.integers(0, est.shape[0], (resamples, est.shape[0]))
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            boot = np.nanmean(spearman_rows(est[idx], q[idx], axis=1), axis=1)
-    return point, boot
+    return point, _nanmean(spearman_rows(est[idx], q[idx], axis=1), axis=1)
 
 
 def claim_tracking(runs: dict, distance: str) -> dict:
@@ -350,7 +352,12 @@ def claim_tracking(runs: dict, distance: str) -> dict:
         for other in (n for n in names if n != "wgan"):
             t = stats.mann_whitney(within["wgan"], within[other], "greater")
             t_rev = stats.mann_whitney(within[other], within["wgan"], "greater")
-            diff = boot["wgan"] - boot[other] if boot["wgan"].size and boot[other].size else None
+            diff = None
+            if boot["wgan"].size and boot[other].size:
+                diff = boot["wgan"] - boot[other]
+                diff = diff[np.isfinite(diff)]  # resamples where a correlation is undefined
+                if diff.size < CROSS_RESAMPLES // 2:
+                    diff = None
             p_cross = float(np.mean(diff <= 0)) if diff is not None else float("nan")
             p_cross_rev = float(np.mean(diff >= 0)) if diff is not None else float("nan")
             cross_ok = p_cross < stats.ALPHA

@@ -191,3 +191,14 @@ def test_claim4_nothing_learned_is_inconclusive_not_unsupported():
     runs = weak_runs([1.0] * 6, [1.2] * 6, hq=0.0)
     c = claims.claim_robustness(runs, "w1", "thin")
     assert c["verdict"] == INCONCLUSIVE and "no weak generator learned anything" in c["why"]
+
+
+def test_claim3_undefined_cross_seed_correlations_are_not_significance():
+    """Quality identical across seeds: no cross-seed correlation exists, so no verdict."""
+    runs = {"wgan": tracking_run("wgan", 6, True), "nsgan": tracking_run("nsgan", 6, False)}
+    for run_ in runs.values():
+        for r in run_["eval"]:
+            r["w1"] = 1.0 / (1 + r["step"] / 100)  # the same for every seed
+    c = claims.claim_tracking(runs, "w1")
+    assert c["verdict"] == INCONCLUSIVE
+    assert "cross-seed vs nsgan: needs at least 4 seeds" in c["why"]
