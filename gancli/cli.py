@@ -37,6 +37,26 @@ if not out.is_terminal and "COLUMNS" not in os.environ:
     out = Console(width=200)
 err = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        out.print(f"gancli {metadata.version('gancli')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version, exit."
+        ),
+    ] = False,
+) -> None:
+    """GAN experiments on JAX: many seeds in one compiled program."""
+
 EXAMPLE_TRAIN = """
 Examples:
 

@@ -125,3 +125,10 @@ def test_every_seed_diverging_stops_with_exit_1_and_restorable_checkpoints(tmp_p
         assert np.isfinite(np.asarray(leaf)).all()
     rows = [json.loads(x) for x in (out_dir / "metrics.jsonl").read_text().splitlines()]
     assert all(r["diverged"] and r["d_loss"] is None for r in rows)
+
+
+def test_version(capsys):
+    from importlib import metadata
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"gancli {metadata.version('gancli')}"
