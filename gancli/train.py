@@ -156,10 +156,13 @@ class GANProgram:
         if mesh is not None and cfg.num_replicas % len(devices):
             from gancli.config import ConfigError
 
+            what = f"seeds ({cfg.seeds})"
+            if cfg.sweep:
+                points = f"{len(cfg.points)} points x {cfg.seeds} seeds"
+                what = f"replicas ({cfg.num_replicas} = {points})"
             raise ConfigError(
-                f"replicas ({cfg.num_replicas} = {len(cfg.points)} points x {cfg.seeds} seeds) "
-                f"must be a multiple of the device count ({len(devices)}) to shard the replica "
-                "axis; pick seeds accordingly"
+                f"{what} must be a multiple of the device count ({len(devices)}) to shard the "
+                "replica axis; pick seeds accordingly"
             )
         return cls(
             cfg,
