@@ -425,7 +425,9 @@ def learned(run: dict, step: int, distance: str) -> bool:
 
 def claim_robustness(runs: dict, distance: str, variant: str | None) -> dict:
     """4. WGAN survives a weaker generator better than the other losses."""
-    text = f"WGAN is more robust when the generator is made weaker ('{variant}')."
+    text = "WGAN is more robust when the generator is made weaker" + (
+        f" ('{variant}')." if variant else " (not run: no weak-generator runs)."
+    )
     weak = {r["loss"]: r for r in runs.values() if r["weak"]}
     base = {r["loss"]: r for r in runs.values() if not r["weak"]}
     by_budget = []
