@@ -262,8 +262,8 @@ def _tiny_preset(tmp_path: Path) -> Path:
     src = re.sub(r"runs = 10 ", "runs = 3 ", src)
     src = re.sub(r"train_set_size = 100000", "train_set_size = 200", src)
     src = re.sub(r"eval_samples = 2500", "eval_samples = 100", src)
-    src = re.sub(r"steps = \[2000, 5000\]", "steps = [4, 8]", src)
-    src = re.sub(r"reduced_steps = \[400, 1000\]", "reduced_steps = [2]", src)
+    src = re.sub(r"steps = \[1000, 3000\]", "steps = [4, 8]", src)
+    src = re.sub(r"reduced_steps = \[200, 600\]", "reduced_steps = [2]", src)
     for k in ("eval_every", "checkpoint_every"):
         src = re.sub(rf"{k} = \d+", f"{k} = 4", src)
     path = tmp_path / "tiny.toml"
