@@ -57,6 +57,7 @@ def _root(
 ) -> None:
     """GAN experiments on JAX: many seeds in one compiled program."""
 
+
 EXAMPLE_TRAIN = """
 Examples:
 
@@ -358,6 +359,55 @@ def compare_losses(
         out.print(
             f"tuning: {target / 'tune.md'}; held-out report: {target / 'tuned' / 'report.md'}"
         )
+
+
+@app.command(
+    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
+    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
+    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --format json",
+)
+def reproduce(
+    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
+    budget: Annotated[
+        str, typer.Option(help="reduced (under ~1 h on 2 CPU cores) or full (the paper's).")
+    ] = "reduced",
+    variants: Annotated[
+        str | None, typer.Option(help="Comma-separated variants of the preset (default all).")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Seeds per variant (default: the paper's run count).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default reports/reproduce/PRESET).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    quiet: Quiet = False,
+) -> None:
+    """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
+    from gancli import reproduce as rep
+
+    if fmt not in ("table", "json"):
+        raise ConfigError(f"--format must be table or json, got {fmt!r}")
+    p = rep.load_preset(preset)
+    chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    target = out_dir or Path("reports") / "reproduce" / p.name
+    report = rep.run_preset(
+        p, target, budget, chosen, seeds, quiet=quiet, log=lambda m: err.print(m, highlight=False)
+    )
+    if fmt == "json":
+        out.print_json(json.dumps(report))
+        return
+    header, rows = rep.table_rows(report)
+    table = Table(title=f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})")
+    for h in header:
+        table.add_column(h, justify="right")
+    for r in rows:
+        table.add_row(*r)
+    for note in sorted({st["note"] for st in report["stages"]}):
+        out.print(note, highlight=False, soft_wrap=True)
+    out.print(table)
+    out.print(f"paper ±: {p.paper.get('pm', 'not stated')}", highlight=False, soft_wrap=True)
+    out.print(f"report: {target / 'report.md'} (and report.json)", highlight=False)
 
 
 @app.command(

@@ -19,6 +19,8 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 # number of filters) and mlp (4 x 512 ReLU MLP): the last two are the WGAN paper's.
 GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
 IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
+INITS = ("default", "normal", "glorot_uniform")
+UPDATES = ("alternating", "simultaneous")
 
 
 # Scalars the compiled step reads from the state, so a sweep trains many values of them in
@@ -53,6 +55,23 @@ class Config:
     clip: float = 0.01  # WGAN critic weight clip c: weights are projected onto [-c, c]
     n_critic: int | None = None  # critic updates per generator update: 1, or 5 for wgan
     critic_boost: bool = False  # WGAN paper: 100 critic updates for G steps < 25 and every 500th
+    # ---- options the published 2-D setups need (docs/reproduce.md); defaults keep the
+    # plain MLP, alternating updates and fresh data samples.
+    g_hidden: int | None = None  # 2-D generator width; None: `hidden`
+    g_depth: int | None = None  # 2-D generator hidden layers; None: `depth`
+    d_hidden: int | None = None  # 2-D discriminator width (maxout units); None: `hidden`
+    d_depth: int | None = None  # 2-D discriminator hidden layers; None: `depth`
+    d_maxout: int = 1  # pieces per maxout unit in D's hidden layers; 1: Dense + ReLU
+    g_batchnorm: bool = False  # batch norm after every hidden Dense of the 2-D generator
+    g_hidden_bias: bool = True  # biases in the 2-D generator's hidden Dense layers
+    g_out_bias: bool = True  # bias in the 2-D generator's output layer
+    bn_momentum: float = 0.99  # running-statistics decay (PacGAN: 0.95)
+    bn_eps: float = 1e-5  # batch-norm epsilon (Blocks: 1e-4)
+    init: str = "default"  # 2-D models: "default" (LeCun normal), "normal", "glorot_uniform"
+    init_std: float = 0.02  # std of init = "normal"; biases start at 0 either way
+    updates: str = "alternating"  # or "simultaneous": D and G from one batch, one z, same params
+    train_set_size: int = 0  # 0: fresh samples every batch; N: a fixed set of N, shuffled epochs
+    train_set_bootstrap: bool = False  # resample the fixed set with replacement (PacGAN)
     log_every: int = 100
     eval_every: int = 1000
     eval_samples: int = 2500
@@ -191,12 +210,16 @@ def validate_choices(cfg: Config) -> None:
             f"unknown generator variant '{cfg.generator_variant}': "
             f"choose one of {', '.join(GENERATOR_VARIANTS)}"
         )
+    if cfg.init not in INITS:
+        raise ConfigError(f"unknown init '{cfg.init}': choose one of {', '.join(INITS)}")
+    if cfg.updates not in UPDATES:
+        raise ConfigError(f"unknown updates '{cfg.updates}': choose one of {', '.join(UPDATES)}")
     from gancli.data.mixtures import MIXTURES
 
     if cfg.generator_variant in IMAGE_ONLY_VARIANTS and not is_image_dataset(cfg.dataset):
         raise ConfigError(
-            f"generator variant '{cfg.generator_variant}' needs an image dataset (the 2-D MLP "
-            "has no batchnorm); use 'narrow' or 'thin' to weaken an MLP generator"
+            f"generator variant '{cfg.generator_variant}' needs an image dataset (the 2-D MLP's "
+            "batchnorm is the g_batchnorm setting); use 'narrow' or 'thin' to weaken it"
         )
     if is_image_dataset(cfg.dataset) and cfg.dataset != "digits":
         if not os.path.exists(cfg.dataset):
@@ -236,9 +259,53 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"{name} must be in [0, 1), got {getattr(cfg, name)}")
     if cfg.seed < 0:
         raise ConfigError(f"seed must be non-negative, got {cfg.seed}")
+    validate_reproduce_options(cfg)
     size = cfg.image_size
     if size is not None and (size & (size - 1) or size < 8):
         raise ConfigError(f"image-size must be a power of two >= 8, got {cfg.image_size}")
+
+
+def validate_reproduce_options(cfg: Config) -> None:
+    for name in ("g_hidden", "g_depth", "d_hidden", "d_depth", "d_maxout"):
+        v = getattr(cfg, name)
+        if v is not None and v < 1:
+            raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {v}")
+    if not 0 <= cfg.bn_momentum < 1:
+        raise ConfigError(f"bn-momentum must be in [0, 1), got {cfg.bn_momentum}")
+    for name in ("bn_eps", "init_std"):
+        v = getattr(cfg, name)
+        if not (math.isfinite(v) and v > 0):
+            raise ConfigError(f"{name.replace('_', '-')} must be a positive number, got {v}")
+    if cfg.updates == "simultaneous" and cfg.n_critic != 1:
+        raise ConfigError(
+            f"simultaneous updates take one D and one G step from one batch: n-critic must be 1, "
+            f"got {cfg.n_critic}"
+        )
+    if cfg.updates == "simultaneous" and cfg.critic_boost:
+        raise ConfigError("critic-boost needs alternating updates")
+    if cfg.train_set_size < 0:
+        raise ConfigError(
+            f"train-set-size must be 0 (fresh samples) or more, got {cfg.train_set_size}"
+        )
+    if cfg.train_set_size:
+        if is_image_dataset(cfg.dataset):
+            raise ConfigError("train-set-size is for 2-D mixtures (image sets are finite already)")
+        if cfg.train_set_size < cfg.batch_size:
+            raise ConfigError(
+                f"train-set-size ({cfg.train_set_size}) must hold at least one batch "
+                f"({cfg.batch_size})"
+            )
+        if cfg.critic_boost:
+            raise ConfigError("critic-boost and train-set-size together are not supported")
+    elif cfg.train_set_bootstrap:
+        raise ConfigError("train-set-bootstrap needs a fixed training set (train-set-size > 0)")
+    image = is_image_dataset(cfg.dataset)
+    plain = (cfg.d_maxout == 1 and not cfg.g_batchnorm and cfg.g_hidden_bias and cfg.g_out_bias
+             and cfg.init == "default")  # fmt: skip
+    if image and not plain:
+        raise ConfigError(
+            "d-maxout, g-batchnorm, g-hidden-bias, g-out-bias and init apply to the 2-D MLPs only"
+        )
 
 
 def from_mapping(values: Mapping[str, Any], base: Config | None = None, source: str = "") -> Config:

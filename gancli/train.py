@@ -205,8 +205,21 @@ class GANProgram:
     def generate(self, g_params, g_stats, z_BxZ: jax.Array, train: bool = False):
         return _apply(self.generator, g_params, g_stats, z_BxZ, train)
 
+    def real_batch(self, state: GANState, data_array, key: jax.Array, batch) -> jax.Array:
+        """Real samples: fresh from `key`, or batch number `batch` of the seed's fixed set."""
+        cfg = self.cfg
+        if not cfg.train_set_size:
+            return self.data.sample(data_array, key, cfg.batch_size)
+        # The set and its epoch order depend on the seed only, not on the step.
+        k_set = jax.random.split(jax.random.wrap_key_data(state.key))[0]
+        return self.data.sample_fixed_set(
+            data_array, k_set, batch, cfg.batch_size, cfg.train_set_size, cfg.train_set_bootstrap
+        )
+
     def step_one(self, state: GANState, data_array: jax.Array) -> tuple[GANState, dict]:
         """n_critic discriminator/critic updates, then one generator update."""
+        if self.cfg.updates == "simultaneous":
+            return self._guard(state, *self._simultaneous_step(state, data_array))
         cfg, loss, B = self.cfg, self.loss, self.cfg.batch_size
         key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
         k_d, k_g = jax.random.split(key)
@@ -214,7 +227,7 @@ class GANProgram:
         def d_update(i, carry):
             d_params, d_stats, d_opt, _ = carry
             k_real, k_z = jax.random.split(jax.random.fold_in(k_d, i))
-            x_real = self.data.sample(data_array, k_real, B)
+            x_real = self.real_batch(state, data_array, k_real, state.step * cfg.n_critic + i)
             z = jax.random.normal(k_z, (B, cfg.z_dim))
             x_fake, _ = self.generate(state.g_params, state.g_stats, z, train=True)
             x_fake = jax.lax.stop_gradient(x_fake)
@@ -269,9 +282,66 @@ class GANProgram:
             d_stats=d_stats,
             d_opt=d_opt,
         )
+        return self._guard(state, new, metrics)
+
+    def _simultaneous_step(self, state: GANState, data_array: jax.Array) -> tuple[GANState, dict]:
+        """One D and one G update from one real batch and one z, both gradients taken at
+        the current parameters (ALI's `ali_algorithm`, which PacGAN trains with)."""
+        cfg, loss, B = self.cfg, self.loss, self.cfg.batch_size
+        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
+        k_real, k_z = jax.random.split(key)
+        x_real = self.real_batch(state, data_array, k_real, state.step)
+        z = jax.random.normal(k_z, (B, cfg.z_dim))
+
+        def g_loss_fn(p):
+            x_fake, g_stats = self.generate(p, state.g_stats, z, train=True)
+            fake, _ = _apply(self.discriminator, state.d_params, state.d_stats, x_fake, True)
+            return loss.g_loss(fake), (g_stats, x_fake, fake)
+
+        (g_loss, (g_stats, x_fake, fake)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            state.g_params
+        )
+        x_fake = jax.lax.stop_gradient(x_fake)
+
+        def d_loss_fn(p):
+            real, s = _apply(self.discriminator, p, state.d_stats, x_real, True)
+            fake, s = _apply(self.discriminator, p, s, x_fake, True)
+            return loss.d_loss(real, fake), (s, real)
+
+        (d_loss, (d_stats, real)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            state.d_params
+        )
+        updates, d_opt = self.d_tx.update(d_grads, state.d_opt, state.d_params)
+        d_params = optax.apply_updates(state.d_params, updates)
+        if loss.critic:
+            d_params = clip_weights(d_params, state.hparams["clip"])
+        updates, g_opt = self.g_tx.update(g_grads, state.g_opt, state.g_params)
+        g_params = optax.apply_updates(state.g_params, updates)
+        metrics = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": jnp.mean(d_output(loss, real)),
+            "d_fake": jnp.mean(d_output(loss, fake)),
+            "g_grad_norm": optax.tree.norm(g_grads),
+        }
+        new = state.replace(
+            step=state.step + 1,
+            g_params=g_params,
+            g_stats=g_stats,
+            g_opt=g_opt,
+            d_params=d_params,
+            d_stats=d_stats,
+            d_opt=d_opt,
+        )
+        return new, metrics
+
+    def _guard(self, state: GANState, new: GANState, metrics: dict) -> tuple[GANState, dict]:
+        """Keep a seed's new state only while everything is finite."""
         # A seed whose numbers turn non-finite is frozen at its last finite state and
         # reported from then on as NaN; the other seeds never see it.
-        finite = _all_finite(metrics) & _all_finite((g_params, d_params, g_stats, d_stats))
+        finite = _all_finite(metrics) & _all_finite(
+            (new.g_params, new.d_params, new.g_stats, new.d_stats)
+        )
         alive = state.diverged_at < 0
         keep_new = finite & alive
         new = jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), new, state)

@@ -35,6 +35,16 @@ class Dataset:
         idx_N = jax.random.randint(key, (n,), 0, array.shape[0])
         return array[idx_N]
 
+    def sample_fixed_set(
+        self, array: jax.Array, key: jax.Array, batch: jax.Array, n: int, size: int,
+        bootstrap: bool = False,
+    ) -> jax.Array:  # fmt: skip
+        """Batch number `batch` of a fixed set of `size` mixture samples drawn from `key`,
+        iterated in shuffled epochs (`gancli.data.epochs`)."""
+        from gancli.data.epochs import finite_batch
+
+        return finite_batch(array, self.mixture.std, key, batch, n, size, bootstrap)
+
 
 def load(name: str, image_size: int | None = None) -> Dataset:
     """A built-in mixture, `digits`, or the path of an IDX/.npz image file."""

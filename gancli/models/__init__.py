@@ -22,9 +22,23 @@ def build(cfg: Config, data: Dataset) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for the dataset, shaped by the config."""
     g_width = max(1, cfg.hidden // WIDTH.get(cfg.generator_variant, 1))
     if not data.is_image:
+        g_hidden = max(1, (cfg.g_hidden or cfg.hidden) // WIDTH.get(cfg.generator_variant, 1))
+        init = dict(weight_init=cfg.init, init_std=cfg.init_std)
         return (
-            MLPGenerator(g_width, cfg.depth, data.sample_shape[0]),
-            MLPDiscriminator(cfg.hidden, cfg.depth),
+            MLPGenerator(
+                g_hidden,
+                cfg.g_depth or cfg.depth,
+                data.sample_shape[0],
+                batchnorm=cfg.g_batchnorm,
+                hidden_bias=cfg.g_hidden_bias,
+                out_bias=cfg.g_out_bias,
+                bn_momentum=cfg.bn_momentum,
+                bn_eps=cfg.bn_eps,
+                **init,
+            ),
+            MLPDiscriminator(
+                cfg.d_hidden or cfg.hidden, cfg.d_depth or cfg.depth, maxout=cfg.d_maxout, **init
+            ),
         )
     from gancli.models.dcgan import DCGANDiscriminator, DCGANGenerator
 

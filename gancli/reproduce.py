@@ -1,0 +1,281 @@
+"""`gancli reproduce PRESET`: a published 2-D GAN row, rerun over the paper's seeds.
+
+A preset (experiments/reproduce/*.toml) holds the paper's setup as Config fields in
+`[config]`, the paper's row in `[anchor]`, two budgets in `[budget.full]` and
+`[budget.reduced]` (lists of generator-step counts: the run is evaluated after each),
+and variants in `[variants.NAME]` (Config overrides plus optional `full_steps` /
+`reduced_steps`). Each variant is one ordinary run directory, trained to the first
+budget, scored with the paper's metrics (`gancli.paper_metrics`), resumed to the next,
+and so on; a rerun skips finished stages.
+
+Intervals: a 95% percentile bootstrap CI of the mean over seeds (scipy.stats.bootstrap,
+9,999 resamples, fixed seed). This small helper stands alone here on purpose, to be
+unified with `gancli.stats` later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gancli import config as config_lib
+from gancli import runner
+from gancli.config import Config, ConfigError
+from gancli.paper_metrics import PAPER_METRICS, paper_quality
+
+BUDGETS = ("reduced", "full")
+VARIANT_KEYS = ("full_steps", "reduced_steps")
+CI_LEVEL = 0.95
+CI_RESAMPLES = 9999
+METRIC_LABELS = {"modes": "modes", "hq_pct": "HQ %", "reverse_kl": "reverse KL"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    path: Path
+    name: str
+    paper: dict
+    anchor: dict
+    base: Config
+    budgets: dict  # budget -> {"steps": [...], ...}
+    variants: dict  # name -> {"config": {...}, "full_steps": [...], "reduced_steps": [...]}
+
+    @property
+    def paper_steps(self) -> int:
+        return int(self.budgets["full"]["steps"][-1])
+
+    def steps_for(self, variant: str, budget: str) -> list[int]:
+        v = self.variants[variant]
+        steps = v.get(f"{budget}_steps") or self.budgets[budget]["steps"]
+        return [int(s) for s in steps]
+
+    def config_for(self, variant: str, steps: int, seeds: int | None = None) -> Config:
+        changes: dict[str, Any] = dict(self.variants[variant]["config"])
+        changes["steps"] = steps
+        if seeds is not None:
+            changes["seeds"] = seeds
+        cfg = config_lib.from_mapping(changes, self.base, source=f"[variants.{variant}]")
+        return config_lib.resolve(cfg)
+
+
+def _steps_list(value, where: str) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(s, int) for s in value):
+        raise ConfigError(f"{where} must be a non-empty list of step counts, got {value!r}")
+    if any(s < 1 for s in value) or sorted(set(value)) != value:
+        raise ConfigError(f"{where} must be increasing positive step counts, got {value!r}")
+    return value
+
+
+def load_preset(path: str | Path) -> Preset:
+    path = Path(path)
+    values = config_lib.read_toml(path)
+    for table in ("paper", "anchor", "config", "budget", "variants"):
+        if not isinstance(values.get(table), dict):
+            raise ConfigError(f"{path}: missing table [{table}] of a reproduce preset")
+    base = config_lib.from_mapping(values["config"], source=f"[config] in {path}")
+    budgets = {}
+    for b in BUDGETS:
+        table = values["budget"].get(b)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: missing table [budget.{b}]")
+        budgets[b] = {**table, "steps": _steps_list(table.get("steps"), f"[budget.{b}] steps")}
+    variants = {}
+    for name, table in values["variants"].items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [variants.{name}] must be a table")
+        extra = {k: _steps_list(table[k], f"[variants.{name}] {k}") for k in VARIANT_KEYS
+                 if k in table}  # fmt: skip
+        cfg = {k: v for k, v in table.items() if k not in VARIANT_KEYS}
+        variants[name] = {"config": cfg, **{k.replace("-", "_"): v for k, v in extra.items()}}
+    if not variants:
+        raise ConfigError(f"{path}: no [variants.NAME] tables")
+    preset = Preset(path, path.stem, values["paper"], values["anchor"], base, budgets, variants)
+    for name in variants:  # every run valid before any trains
+        for b in BUDGETS:
+            preset.config_for(name, preset.steps_for(name, b)[-1])
+    return preset
+
+
+# ---- statistics -----------------------------------------------------------------------------
+
+
+def mean_ci(values: list[float], seed: int = 0) -> dict:
+    """Mean, std (ddof 1), standard error and a 95% percentile bootstrap CI of the mean."""
+    from scipy import stats
+
+    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], np.float64)
+    out = {"n": int(v.size), "mean": math.nan, "std": math.nan, "se": math.nan,
+           "ci_low": math.nan, "ci_high": math.nan}  # fmt: skip
+    if v.size == 0:
+        return out
+    out["mean"] = float(v.mean())
+    if v.size == 1:
+        return out
+    out["std"] = float(v.std(ddof=1))
+    out["se"] = out["std"] / math.sqrt(v.size)
+    if np.all(v == v[0]):  # every resample has the same mean
+        out["ci_low"] = out["ci_high"] = float(v[0])
+        return out
+    res = stats.bootstrap(
+        (v,), np.mean, confidence_level=CI_LEVEL, n_resamples=CI_RESAMPLES,
+        method="percentile", rng=np.random.default_rng(seed),
+    )  # fmt: skip
+    out["ci_low"] = float(res.confidence_interval.low)
+    out["ci_high"] = float(res.confidence_interval.high)
+    return out
+
+
+def inside(paper: float | None, s: dict) -> bool | None:
+    """Whether the paper's mean lies inside our CI (None when either is unknown)."""
+    if paper is None or not math.isfinite(s["ci_low"]):
+        return None
+    return bool(s["ci_low"] <= paper <= s["ci_high"])
+
+
+# ---- running ----------------------------------------------------------------------------------
+
+
+def budget_note(preset: Preset, budget: str, steps: int) -> str:
+    full = preset.paper_steps
+    if budget == "full" and steps >= full:
+        return f"full budget: {steps:,} steps (the paper's {full:,})"
+    return (
+        f"REDUCED BUDGET: {steps:,} generator steps, {100 * steps / full:.2f}% of the paper's "
+        f"{full:,}; figures are not the paper's protocol"
+    )
+
+
+def _latest_checkpoint(run_dir: Path) -> int | None:
+    from gancli.checkpoint import Checkpointer
+
+    if not (run_dir / "checkpoints").is_dir():
+        return None
+    with Checkpointer(run_dir, read_only=True) as ck:
+        return ck.latest_step()
+
+
+def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Path,
+              seeds: int | None, quiet: bool, log=print) -> dict:  # fmt: skip
+    """Train (or resume) one variant to `steps` and score it with the paper's metrics."""
+    stage_file = run_dir / f"reproduce_{steps:07d}.json"
+    if stage_file.exists():
+        return json.loads(stage_file.read_text())
+    cfg = preset.config_for(variant, steps, seeds)
+    t0 = time.perf_counter()
+    latest = _latest_checkpoint(run_dir)
+    if latest is None:
+        log(f"{variant}: training {cfg.seeds} seeds x {steps:,} steps")
+        result = runner.train(cfg, run_dir, force=True, quiet=quiet)
+    else:
+        log(f"{variant}: resuming from step {latest:,} to {steps:,}")
+        result = runner.resume(run_dir, {"steps": steps}, quiet=quiet)
+    wall = time.perf_counter() - t0
+    x = np.load(run_dir / "samples" / "final.npy")  # (S, eval_samples, 2), fixed z, eval mode
+    from gancli.data import load as load_data
+
+    mixture = load_data(cfg.dataset).mixture
+    per_seed = [paper_quality(xs, mixture) for xs in x]
+    stage = {
+        "variant": variant,
+        "budget": budget,
+        "note": budget_note(preset, budget, steps),
+        "steps": steps,
+        "seeds": cfg.seed_list,
+        "wall_time_s": round(wall, 1),
+        "train_wall_time_s": result.summary.get("wall_time_s"),
+        "per_seed": per_seed,
+        "stats": {m: mean_ci([s[m] for s in per_seed]) for m in PAPER_METRICS},
+        "loss": cfg.loss,
+        "config": {k: v for k, v in cfg.to_dict().items() if v is not None},
+    }
+    stage_file.write_text(json.dumps(stage, indent=2) + "\n")
+    return stage
+
+
+def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
+               variants: list[str] | None = None, seeds: int | None = None,
+               quiet: bool = False, log=print) -> dict:  # fmt: skip
+    if budget not in BUDGETS:
+        raise ConfigError(f"--budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
+    chosen = variants or list(preset.variants)
+    bad = [v for v in chosen if v not in preset.variants]
+    if bad:
+        raise ConfigError(
+            f"unknown variant(s) {', '.join(bad)} in {preset.path}: "
+            f"choose from {', '.join(preset.variants)}"
+        )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = []
+    for v in chosen:
+        for steps in preset.steps_for(v, budget):
+            stages.append(run_stage(preset, v, budget, steps, out / v, seeds, quiet, log))
+    report = {
+        "preset": str(preset.path),
+        "paper": preset.paper,
+        "anchor": preset.anchor,
+        "budget": budget,
+        "ci": f"{int(CI_LEVEL * 100)}% percentile bootstrap of the mean over seeds",
+        "stages": stages,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "report.md").write_text(report_markdown(report))
+    return report
+
+
+# ---- reporting --------------------------------------------------------------------------------
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
+    header = ["variant", "steps", "seeds", "metric", "paper", "ours: mean [95% CI]",
+              "std", "s.e.", "paper in CI", "wall s"]  # fmt: skip
+    anchor = report["anchor"]
+    rows = []
+    for st in report["stages"]:
+        for m in PAPER_METRICS:
+            s = st["stats"][m]
+            paper = anchor.get(m)
+            pm = anchor.get(f"{m}_pm")
+            paper_txt = "n/a" if paper is None else (f"{paper} ± {pm}" if pm is not None
+                                                     else f"{paper}")  # fmt: skip
+            verdict = inside(paper, s)
+            # The paper's figure is compared only for the paper's own row (its variant).
+            if st["variant"] != report["paper"].get("variant"):
+                paper_txt, verdict = "", None
+            rows.append([
+                st["variant"], f"{st['steps']:,}", str(s["n"]), METRIC_LABELS[m], paper_txt,
+                f"{_fmt(s['mean'])} [{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]",
+                _fmt(s["std"]), _fmt(s["se"]),
+                {True: "yes", False: "NO", None: ""}[verdict], f"{st['wall_time_s']:.0f}",
+            ])  # fmt: skip
+    return header, rows
+
+
+def report_markdown(report: dict) -> str:
+    header, rows = table_rows(report)
+    notes = sorted({st["note"] for st in report["stages"]})
+    lines = [
+        f"# gancli reproduce: {report['paper'].get('name', report['preset'])}",
+        "",
+        *[f"**{n}**" for n in notes],
+        "",
+        f"Preset: `{report['preset']}`. Budget: `{report['budget']}`. "
+        f"Interval: {report['ci']}. The paper's ± is quoted as printed "
+        f"({report['paper'].get('pm', 'convention not stated')}).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *["| " + " | ".join(r) + " |" for r in rows],
+        "",
+    ]
+    return "\n".join(lines)

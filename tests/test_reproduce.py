@@ -1,0 +1,296 @@
+"""The pieces `gancli reproduce` needs: maxout, epochs over a fixed set, init, BN, the
+paper's metrics, simultaneous updates, CIs, presets, and a tiny end-to-end run."""
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gancli import config as config_lib
+from gancli import reproduce
+from gancli.cli import main
+from gancli.config import Config, ConfigError
+from gancli.data import epochs
+from gancli.data import load as load_data
+from gancli.data.mixtures import MIXTURES
+from gancli.models.layers import Maxout
+from gancli.models.mlp import MLPDiscriminator, MLPGenerator
+from gancli.paper_metrics import hq_histogram, paper_quality, reverse_kl
+from gancli.train import GANProgram
+
+PRESETS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "reproduce").glob("*.toml"))
+
+# ---- maxout -------------------------------------------------------------------------------
+
+
+def test_maxout_takes_the_max_of_each_units_consecutive_pieces():
+    layer = Maxout(features=2, pieces=3)
+    x = jnp.array([[1.0, 2.0]])
+    params = layer.init(jax.random.key(0), x)
+    # Dense(2 -> 6) with kernel columns chosen by hand: outputs = x @ W + b
+    W = jnp.array([[1.0, 0.0, -1.0, 2.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, -3.0, 0.5]])
+    b = jnp.array([0.0, 0.0, 10.0, 0.0, 0.0, 0.0])
+    params = {"params": {"dense": {"kernel": W, "bias": b}}}
+    out = layer.apply(params, x)
+    # pre-activations: [1, 2, 9 | 2, -6, 1] -> unit 0 max 9, unit 1 max 2
+    np.testing.assert_allclose(np.asarray(out), [[9.0, 2.0]])
+
+
+def test_maxout_discriminator_shapes():
+    d = MLPDiscriminator(hidden=200, depth=3, maxout=5)
+    params = d.init(jax.random.key(0), jnp.zeros((4, 2)))["params"]
+    assert params["maxout_0"]["dense"]["kernel"].shape == (2, 1000)
+    assert params["maxout_1"]["dense"]["kernel"].shape == (200, 1000)
+    assert params["out"]["kernel"].shape == (200, 1)
+    assert d.apply({"params": params}, jnp.ones((4, 2))).shape == (4,)
+
+
+# ---- the epoch sampler --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 7, 16, 100, 1000, 100_000])
+def test_permute_is_a_bijection(n):
+    out = np.asarray(epochs.permute(jax.random.key(3), jnp.arange(n), n))
+    assert sorted(out.tolist()) == list(range(n))
+
+
+def test_each_epoch_visits_every_sample_once_in_a_new_order():
+    key, n, B = jax.random.key(1), 60, 10
+    batches = [np.asarray(epochs.epoch_indices(key, jnp.int32(c), B, n)) for c in range(12)]
+    e0, e1 = np.concatenate(batches[:6]), np.concatenate(batches[6:])
+    assert sorted(e0.tolist()) == list(range(n)) == sorted(e1.tolist())
+    assert not np.array_equal(e0, e1)
+    again = np.asarray(epochs.epoch_indices(key, jnp.int32(7), B, n))
+    np.testing.assert_array_equal(again, batches[7])  # a pure function of (key, batch)
+
+
+def test_fixed_set_is_the_same_points_every_epoch():
+    centers = jnp.asarray(MIXTURES["grid25"].centers)
+    key, n, B = jax.random.key(2), 50, 10
+
+    def epoch(e):
+        xs = [epochs.finite_batch(centers, 0.05, key, jnp.int32(e * 5 + c), B, n) for c in range(5)]
+        return np.concatenate([np.asarray(x) for x in xs])
+
+    a, b = epoch(0), epoch(3)
+    order = lambda x: x[np.lexsort(x.T)]  # noqa: E731
+    np.testing.assert_array_equal(order(a), order(b))
+    assert len(np.unique(a, axis=0)) == n
+
+
+def test_bootstrap_resample_keeps_about_63_percent_distinct():
+    centers = jnp.asarray(MIXTURES["ring8-pacgan"].centers)
+    n, B = 2000, 100
+    xs = [epochs.finite_batch(centers, 0.01, jax.random.key(0), jnp.int32(c), B, n, True)
+          for c in range(n // B)]  # fmt: skip
+    distinct = len(np.unique(np.concatenate([np.asarray(x) for x in xs]), axis=0)) / n
+    assert abs(distinct - (1 - math.exp(-1))) < 0.03
+
+
+def test_training_on_a_fixed_set_runs_and_default_is_fresh_sampling():
+    assert Config().train_set_size == 0 and not Config().train_set_bootstrap
+    cfg = Config(dataset="ring8", steps=3, seeds=2, batch_size=8, hidden=16, train_set_size=40)
+    cfg = config_lib.resolve(cfg.replace(train_set_bootstrap=True))
+    program = GANProgram.build(cfg, load_data("ring8"))
+    state = program.init()
+    state, m = program.run_chunk(6)(state, program.put_data(program.data.array))
+    assert np.isfinite(np.asarray(m["d_loss"])).all()
+
+
+# ---- init, batch norm ------------------------------------------------------------------------
+
+
+def test_normal_init_has_the_std_and_zero_biases():
+    g = MLPGenerator(hidden=400, depth=4, weight_init="normal", init_std=0.02)
+    p = g.init(jax.random.key(0), jnp.zeros((2, 2)), train=False)["params"]
+    k = np.asarray(p["dense_1"]["kernel"])
+    assert abs(k.std() - 0.02) < 0.001 and abs(k.mean()) < 0.001
+    assert np.all(np.asarray(p["out"]["bias"]) == 0)
+
+
+def test_glorot_uniform_init_bounds():
+    d = MLPDiscriminator(hidden=128, depth=1, weight_init="glorot_uniform")
+    k = np.asarray(d.init(jax.random.key(0), jnp.zeros((2, 2)))["params"]["dense_0"]["kernel"])
+    limit = math.sqrt(6 / (2 + 128))
+    assert np.abs(k).max() <= limit and np.abs(k).max() > 0.9 * limit
+
+
+def test_default_mlp_is_unchanged():
+    g = MLPGenerator(hidden=16, depth=3)
+    variables = g.init(jax.random.key(0), jnp.zeros((2, 2)), train=False)
+    assert set(variables) == {"params"}
+    assert set(variables["params"]) == {"dense_0", "dense_1", "dense_2", "out"}
+    assert all("bias" in v for v in variables["params"].values())
+
+
+def test_generator_batchnorm_population_statistics():
+    g = MLPGenerator(hidden=8, depth=1, batchnorm=True, hidden_bias=False, bn_momentum=0.95)
+    z = jax.random.normal(jax.random.key(1), (64, 2))
+    v = g.init(jax.random.key(0), z, train=False)
+    assert "bias" not in v["params"]["dense_0"] and "bias" in v["params"]["out"]
+    _, upd = g.apply(v, z, train=True, mutable=["batch_stats"])
+    h = z @ v["params"]["dense_0"]["kernel"]
+    np.testing.assert_allclose(upd["batch_stats"]["bn_0"]["mean"], 0.05 * h.mean(0), rtol=1e-5)
+    # eval mode uses the population statistics, not the batch's
+    v2 = {"params": v["params"], "batch_stats": upd["batch_stats"]}
+    assert not np.allclose(
+        g.apply(v2, z, train=False), g.apply(v2, z, train=True, mutable=["batch_stats"])[0]
+    )
+
+
+# ---- the paper's metrics ------------------------------------------------------------------
+
+
+def test_reverse_kl_hand_values():
+    assert reverse_kl(np.array([5, 5, 5, 5])) == pytest.approx(0.0)
+    assert reverse_kl(np.array([1, 1, 0, 0])) == pytest.approx(math.log(2))
+    assert reverse_kl(np.array([3, 1])) == pytest.approx(
+        0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    )
+    assert reverse_kl(np.array([7, 0, 0, 0, 0, 0, 0, 0])) == pytest.approx(math.log(8))
+    assert math.isnan(reverse_kl(np.zeros(8)))
+
+
+def test_paper_quality_hand_values():
+    m = MIXTURES["ring8-pacgan"]  # radius 1, std 0.01
+    c = m.centers.astype(np.float64)
+    x = np.stack([c[0], c[0], c[1] + [0.029, 0.0], c[2] + [0.0, 0.031]])
+    assert hq_histogram(x, c, m.std).tolist() == [2, 1, 0, 0, 0, 0, 0, 0]
+    q = paper_quality(x, m)
+    assert q["modes"] == 2 and q["hq_pct"] == pytest.approx(75.0)
+    want = (2 / 3) * math.log(8 * 2 / 3) + (1 / 3) * math.log(8 / 3)
+    assert q["reverse_kl"] == pytest.approx(want)
+
+
+# ---- simultaneous updates -------------------------------------------------------------------
+
+
+def _one_step(**kw):
+    cfg = config_lib.resolve(Config(dataset="ring8", steps=1, seeds=1, batch_size=16, hidden=16,
+                                    **kw))  # fmt: skip
+    program = GANProgram.build(cfg, load_data("ring8"))
+    state = program.init()
+    state, _ = program.step_one(jax.tree.map(lambda a: a[0], state),
+                                program.put_data(program.data.array))  # fmt: skip
+    return state
+
+
+def test_simultaneous_generator_step_uses_the_discriminator_before_its_update():
+    a = _one_step(updates="simultaneous", lr_d=1e-6)
+    b = _one_step(updates="simultaneous", lr_d=1e-1)
+    for x, y in zip(jax.tree.leaves(a.g_params), jax.tree.leaves(b.g_params), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not np.allclose(jax.tree.leaves(a.d_params)[0], jax.tree.leaves(b.d_params)[0])
+    c = _one_step(lr_d=1e-6)  # alternating: G sees the updated D
+    d = _one_step(lr_d=1e-1)
+    pairs = zip(jax.tree.leaves(c.g_params), jax.tree.leaves(d.g_params), strict=True)
+    assert any(not np.array_equal(x, y) for x, y in pairs)
+
+
+def test_new_options_are_validated():
+    with pytest.raises(ConfigError, match="n-critic must be 1"):
+        config_lib.resolve(Config(loss="wgan", updates="simultaneous"))
+    with pytest.raises(ConfigError, match="unknown updates"):
+        config_lib.resolve(Config(updates="both"))
+    with pytest.raises(ConfigError, match="needs a fixed training set"):
+        config_lib.resolve(Config(train_set_bootstrap=True))
+    with pytest.raises(ConfigError, match="2-D MLPs only"):
+        config_lib.resolve(Config(dataset="digits", d_maxout=5))
+
+
+# ---- CIs ---------------------------------------------------------------------------------------
+
+
+def test_mean_ci():
+    s = reproduce.mean_ci([6, 7, 5, 8, 6, 7, 6, 5, 8, 7])
+    assert s["n"] == 10 and s["mean"] == pytest.approx(6.5)
+    assert s["ci_low"] < 6.5 < s["ci_high"] and s["ci_high"] - s["ci_low"] < 2
+    assert s["se"] == pytest.approx(s["std"] / math.sqrt(10))
+    const = reproduce.mean_ci([8, 8, 8, float("nan")])
+    assert const["n"] == 3 and const["ci_low"] == const["ci_high"] == 8
+    assert reproduce.inside(8, const) and not reproduce.inside(6.3, const)
+    assert reproduce.inside(None, const) is None
+
+
+# ---- presets ---------------------------------------------------------------------------------
+
+
+def test_there_are_presets_for_both_papers_and_datasets():
+    assert {p.stem for p in PRESETS} >= {"pacgan_ring", "pacgan_grid", "veegan_ring", "veegan_grid"}
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
+def test_preset_loads_and_every_setting_cites_its_source(path):
+    preset = reproduce.load_preset(path)
+    assert preset.paper["variant"] in preset.variants
+    assert {"modes", "hq_pct"} <= set(preset.anchor)
+    assert preset.base.seeds == preset.paper["runs"]
+    text = path.read_text()
+    config_block = text.split("[config]")[1].split("\n[")[0]
+    for line in config_block.strip().splitlines():
+        if re.match(r"^\w+\s*=", line):
+            assert "#" in line, f"{path.name}: no citation for {line!r}"
+
+
+def test_pacgan_preset_is_the_papers_setup():
+    p = reproduce.load_preset(next(x for x in PRESETS if x.stem == "pacgan_ring"))
+    cfg = p.config_for("nsgan", p.paper_steps)
+    assert (cfg.loss, cfg.updates, cfg.batch_size, cfg.beta1, cfg.lr_g) == (
+        "nsgan", "simultaneous", 100, 0.8, 1e-4)  # fmt: skip
+    assert cfg.steps == 400 * cfg.train_set_size // cfg.batch_size
+    m = MIXTURES[cfg.dataset]
+    assert m.std == 0.01 and np.allclose(np.linalg.norm(m.centers, axis=1), 1.0)
+    g = reproduce.load_preset(next(x for x in PRESETS if x.stem == "pacgan_grid"))
+    assert MIXTURES[g.base.dataset].std == 0.05
+    assert sorted(set(MIXTURES[g.base.dataset].centers[:, 0].tolist())) == [-4, -2, 0, 2, 4]
+
+
+# ---- end to end ------------------------------------------------------------------------------
+
+
+def _tiny_preset(tmp_path: Path) -> Path:
+    src = next(x for x in PRESETS if x.stem == "pacgan_ring").read_text()
+    src = re.sub(r"g_hidden = 400", "g_hidden = 16", src)
+    src = re.sub(r"d_hidden = 200", "d_hidden = 8", src)
+    src = re.sub(r"seeds = 10 ", "seeds = 3 ", src)
+    src = re.sub(r"runs = 10 ", "runs = 3 ", src)
+    src = re.sub(r"train_set_size = 100000", "train_set_size = 200", src)
+    src = re.sub(r"eval_samples = 2500", "eval_samples = 100", src)
+    src = re.sub(r"steps = \[1000, 3000\]", "steps = [4, 8]", src)
+    src = re.sub(r"reduced_steps = \[200, 600\]", "reduced_steps = [2]", src)
+    for k in ("eval_every", "checkpoint_every"):
+        src = re.sub(rf"{k} = \d+", f"{k} = 4", src)
+    path = tmp_path / "tiny.toml"
+    path.write_text(src)
+    return path
+
+
+def test_reproduce_end_to_end(tmp_path, capsys):
+    preset = _tiny_preset(tmp_path)
+    out = tmp_path / "rep"
+    code = main(["reproduce", str(preset), "--variants", "nsgan,wgan", "--out", str(out), "-q"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "REDUCED BUDGET" in text and "paper in CI" in text
+    report = json.loads((out / "report.json").read_text())
+    assert [(s["variant"], s["steps"]) for s in report["stages"]] == [
+        ("nsgan", 4), ("nsgan", 8), ("wgan", 2)]  # fmt: skip
+    assert all("REDUCED BUDGET" in s["note"] for s in report["stages"])
+    assert "REDUCED BUDGET" in (out / "report.md").read_text()
+    assert report["stages"][1]["stats"]["modes"]["n"] == 3
+    # a rerun skips finished stages
+    shutil.rmtree(out / "nsgan" / "checkpoints")
+    assert main(["reproduce", str(preset), "--variants", "nsgan", "--out", str(out), "-q"]) == 0
+
+
+def test_reproduce_rejects_bad_input(tmp_path, capsys):
+    preset = _tiny_preset(tmp_path)
+    assert main(["reproduce", str(preset), "--budget", "huge", "--out", str(tmp_path)]) == 2
+    assert main(["reproduce", str(preset), "--variants", "lsgan", "--out", str(tmp_path)]) == 2
+    assert "unknown variant" in capsys.readouterr().err
