@@ -527,6 +527,7 @@ def _plot_budget_curves(result: dict, path: Path) -> None:
     for i, (loss, r) in enumerate(result["losses"].items()):
         curve = r["budget_curve"]
         ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3, color=f"C{i}", label=loss)
+    ax.set_yscale("log")  # one exploded point can be 1000x the others at k = 1
     ax.set_xlabel("hyper-parameter points tried (k)", fontsize=8)
     ax.set_ylabel(f"expected best {result['metric']} (tuning seeds)", fontsize=8)
     ax.set_title("budget curve (Lucic et al. 2018): lower is better", fontsize=9)
@@ -549,6 +550,7 @@ def _plot_sensitivity(result: dict, path: Path) -> None:
                 ax.scatter(xs, ys, s=14, color=f"C{i}", label=loss)
         if field.startswith("lr") or field == "clip":
             ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_xlabel(field, fontsize=8)
         ax.set_ylabel(result["metric"], fontsize=8)
         ax.tick_params(labelsize=7)
