@@ -130,6 +130,23 @@ def clip_weights(params, clip: float):
     return jax.tree.map(lambda w: jnp.clip(w, -clip, clip), params)
 
 
+def _advance(state: GANState, g: tuple, d: tuple) -> GANState:
+    """The state one generator step later: (params, batch stats, optimizer) per player."""
+    (g_params, g_stats, g_opt), (d_params, d_stats, d_opt) = g, d
+    return state.replace(step=state.step + 1, g_params=g_params, g_stats=g_stats, g_opt=g_opt,
+                         d_params=d_params, d_stats=d_stats, d_opt=d_opt)  # fmt: skip
+
+
+def _metrics(loss: Loss, d_loss, g_loss, d_real, fake_logits, g_grads) -> dict:
+    return {
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_real": d_real,
+        "d_fake": jnp.mean(d_output(loss, fake_logits)),
+        "g_grad_norm": optax.tree.norm(g_grads),
+    }
+
+
 def _all_finite(tree) -> jax.Array:
     leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
@@ -266,23 +283,8 @@ class GANProgram:
         updates, g_opt = self.g_tx.update(g_grads, state.g_opt, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
 
-        metrics = {
-            "d_loss": d_loss,
-            "g_loss": g_loss,
-            "d_real": d_real,
-            "d_fake": jnp.mean(d_output(loss, fake)),
-            "g_grad_norm": optax.tree.norm(g_grads),
-        }
-        new = state.replace(
-            step=state.step + 1,
-            g_params=g_params,
-            g_stats=g_stats,
-            g_opt=g_opt,
-            d_params=d_params,
-            d_stats=d_stats,
-            d_opt=d_opt,
-        )
-        return self._guard(state, new, metrics)
+        new = _advance(state, (g_params, g_stats, g_opt), (d_params, d_stats, d_opt))
+        return self._guard(state, new, _metrics(loss, d_loss, g_loss, d_real, fake, g_grads))
 
     def _simultaneous_step(self, state: GANState, data_array: jax.Array) -> tuple[GANState, dict]:
         """One D and one G update from one real batch and one z, both gradients taken at
@@ -317,23 +319,9 @@ class GANProgram:
             d_params = clip_weights(d_params, state.hparams["clip"])
         updates, g_opt = self.g_tx.update(g_grads, state.g_opt, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
-        metrics = {
-            "d_loss": d_loss,
-            "g_loss": g_loss,
-            "d_real": jnp.mean(d_output(loss, real)),
-            "d_fake": jnp.mean(d_output(loss, fake)),
-            "g_grad_norm": optax.tree.norm(g_grads),
-        }
-        new = state.replace(
-            step=state.step + 1,
-            g_params=g_params,
-            g_stats=g_stats,
-            g_opt=g_opt,
-            d_params=d_params,
-            d_stats=d_stats,
-            d_opt=d_opt,
-        )
-        return new, metrics
+        d_real = jnp.mean(d_output(loss, real))
+        new = _advance(state, (g_params, g_stats, g_opt), (d_params, d_stats, d_opt))
+        return new, _metrics(loss, d_loss, g_loss, d_real, fake, g_grads)
 
     def _guard(self, state: GANState, new: GANState, metrics: dict) -> tuple[GANState, dict]:
         """Keep a seed's new state only while everything is finite."""
