@@ -24,9 +24,18 @@ LR_G = (5e-5, 1e-4, 2e-4, 4e-4)
 LR_D = (5e-5, 1e-4, 2e-4, 4e-4)  # 4 x 4 = 16 points
 
 
-def _train_cmd(out: Path, steps: int, seeds: int, lr_g: str, lr_d: str) -> list[str]:
+# The default MLP of `gancli train`, and a narrow one whose steps are dispatch-bound on CPU.
+MODELS = {
+    "default": dict(hidden=128, depth=3, batch=256),
+    "narrow": dict(hidden=64, depth=3, batch=64),
+}
+
+
+def _train_cmd(out: Path, steps: int, seeds: int, lr_g: str, lr_d: str, model: dict) -> list[str]:
     return [
         sys.executable, "-m", "gancli", "train", "--loss", "nsgan", "--dataset", "ring8",
+        "--hidden", str(model["hidden"]), "--depth", str(model["depth"]),
+        "--batch-size", str(model["batch"]),
         "--seeds", str(seeds), "--steps", str(steps), "--lr-g", lr_g, "--lr-d", lr_d,
         "--eval-every", str(steps), "--log-every", str(min(100, steps)),
         "--checkpoint-every", str(steps), "--out", str(out), "--force", "--quiet",
@@ -45,21 +54,24 @@ def _children_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run_sweep_bench(steps: int = 1000, seeds: int = 2, log=print) -> dict:
+def run_sweep_bench(steps: int = 1000, seeds: int = 2, log=print, model: str = "default") -> dict:
     """Wall time of the 16-point sweep, of 16 single-point processes, and the ratio."""
+    shape = MODELS[model]
     points = list(itertools.product(LR_G, LR_D))
     with tempfile.TemporaryDirectory(prefix="gancli-bench-sweep-") as tmp:
         tmp = Path(tmp)
         lr_g = ",".join(map(str, LR_G))
         lr_d = ",".join(map(str, LR_D))
         log(f"sweep: 1 process, {len(points)} points x {seeds} seeds x {steps} steps")
-        sweep_s = _run(_train_cmd(tmp / "sweep", steps, seeds, lr_g, lr_d), tmp / "cache")
+        sweep_s = _run(_train_cmd(tmp / "sweep", steps, seeds, lr_g, lr_d, shape), tmp / "cache")
         sweep_peak = _children_peak_mib()  # the only child so far
         log(f"  {sweep_s:.1f} s, peak RSS {sweep_peak:.0f} MiB")
         log(f"separate: {len(points)} processes, 1 point x {seeds} seeds x {steps} steps each")
         single_s = 0.0
         for i, (g, d) in enumerate(points):
-            single_s += _run(_train_cmd(tmp / f"p{i}", steps, seeds, str(g), str(d)), tmp / "cache")
+            single_s += _run(
+                _train_cmd(tmp / f"p{i}", steps, seeds, str(g), str(d), shape), tmp / "cache"
+            )
         log(f"  {single_s:.1f} s")
     return {
         "points": len(points),
@@ -69,5 +81,5 @@ def run_sweep_bench(steps: int = 1000, seeds: int = 2, log=print) -> dict:
         "sweep_peak_rss_mib": round(sweep_peak, 1),
         "separate_wall_s": round(single_s, 2),
         "speedup": round(single_s / sweep_s, 2),
-        "model": "nsgan MLP 128x3, batch 256, ring8",
+        "model": f"nsgan MLP {shape['hidden']}x{shape['depth']}, batch {shape['batch']}, ring8",
     }

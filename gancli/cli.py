@@ -468,6 +468,9 @@ def bench(
             "`gancli train` processes, whole process; --steps sets the steps (default 1000)."
         ),
     ] = False,
+    sweep_model: Annotated[
+        str, typer.Option(help="With --sweep: default (128x3, batch 256) or narrow (64x3, 64).")
+    ] = "default",
 ) -> None:
     """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
     from gancli import bench as bench_lib
@@ -478,8 +481,11 @@ def bench(
         from gancli.bench_sweep import run_sweep_bench
 
         log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
-        result = run_sweep_bench(steps=steps or 1000, log=log)
+        if sweep_model not in ("default", "narrow"):
+            raise ConfigError(f"--sweep-model must be default or narrow, got {sweep_model!r}")
+        result = run_sweep_bench(steps=steps or 1000, log=log, model=sweep_model)
         out.print(
+            f"{result['model']}: "
             f"sweep of {result['points']} points x {result['seeds']} seeds x {result['steps']} "
             f"steps: {result['sweep_wall_s']} s in one process (peak RSS "
             f"{result['sweep_peak_rss_mib']} MiB); {result['separate_wall_s']} s as "

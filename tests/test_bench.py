@@ -188,3 +188,31 @@ def test_transposed_conv_counts_only_real_taps():
     )(x, k)
     # Every input pixel meets every 4x4 kernel tap once: 2 * 4*4 * 16 taps * 8 * 16.
     assert bench.jaxpr_flops(jaxpr.jaxpr) == 2 * (4 * 4) * (4 * 4) * 8 * 16
+
+
+def test_sweep_bench_times_one_sweep_against_one_process_per_point(monkeypatch):
+    """The commands it times (no process is started here) and the ratio it reports."""
+    from gancli import bench_sweep
+
+    calls = []
+
+    def fake_run(cmd, cache):
+        calls.append(cmd)
+        return 10.0 if "--lr-g" in cmd and "," in cmd[cmd.index("--lr-g") + 1] else 2.0
+
+    monkeypatch.setattr(bench_sweep, "_run", fake_run)
+    r = bench_sweep.run_sweep_bench(steps=50, log=lambda m: None, model="narrow")
+    sweep, singles = calls[0], calls[1:]
+    assert len(singles) == 16 and r["points"] == 16
+    assert sweep[sweep.index("--lr-g") + 1].count(",") == 3  # 4 x 4 values: one grid
+    pairs = {(c[c.index("--lr-g") + 1], c[c.index("--lr-d") + 1]) for c in singles}
+    assert len(pairs) == 16  # every point once, one per process
+    assert all(c[c.index("--hidden") + 1] == "64" for c in calls)
+    assert r["sweep_wall_s"] == 10.0 and r["separate_wall_s"] == 32.0 and r["speedup"] == 3.2
+
+
+def test_sweep_bench_rejects_an_unknown_model(capsys):
+    from gancli.cli import main
+
+    assert main(["bench", "--sweep", "--sweep-model", "huge"]) == 2
+    assert "--sweep-model must be default or narrow" in capsys.readouterr().err
