@@ -18,7 +18,7 @@ import optax
 from gancli.config import Config
 from gancli.data import Dataset
 from gancli.losses import LOSSES, minimax_g_loss, nonsaturating_g_loss
-from gancli.train import GANProgram, _apply
+from gancli.train import GANProgram, _apply, with_hparams
 
 PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in 300 steps
 
@@ -99,6 +99,16 @@ def gradient_probe(
     return result
 
 
+def with_run_rates(state, cfg: Config):
+    """The probe's state with every replica's hyper-parameters set to `cfg`'s.
+
+    Optimizers keep their rates in their state, so the probe's D rate (PROBE_LR_D) would
+    otherwise carry on into the escape."""
+    hp = {k: jnp.asarray(v, jnp.float32) for k, v in cfg.hparams().items()}
+    g_opt, d_opt = with_hparams(state.g_opt, hp, "g"), with_hparams(state.d_opt, hp, "d")
+    return state.replace(hparams=hp, g_opt=g_opt, d_opt=d_opt)
+
+
 def escape_probe(
     cfg: Config, data: Dataset, g_steps: int = 600, every: int = 100, d_steps: int = 300
 ) -> dict:
@@ -114,6 +124,14 @@ def escape_probe(
     probe = gradient_probe(cfg, data, d_steps=d_steps, keep_state=True)
     start = probe.pop("_state")
     base = _probe_config(cfg).replace(lr_d=cfg.lr_d)  # D goes on at the run's own rate
+    # The probe's D rate lives in the state (optimizers keep their hyper-parameters there):
+    # set every replica's back to the run's own before the escape.
+    hp = {k: jnp.asarray(v, jnp.float32) for k, v in base.hparams().items()}
+    start = start.replace(
+        hparams=hp,
+        g_opt=with_hparams(start.g_opt, hp, "g"),
+        d_opt=with_hparams(start.d_opt, hp, "d"),
+    )
     steps = list(range(0, g_steps + 1, every))
     result: dict = {"steps": steps, "g_steps": g_steps, "d_steps": d_steps, "probe": probe}
     for loss in ("gan", "nsgan"):

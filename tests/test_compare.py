@@ -140,3 +140,18 @@ def test_rerun_with_other_settings_and_force_retrains(tmp_path):
     result = compare.run_comparison(changed, tmp_path, quiet=True, log=lambda m: None, force=True)
     assert result["runs"]["nsgan"]["status"].startswith("trained")
     assert result["runs"]["nsgan"]["settings"]["lr_g"] == 3e-4
+
+
+def test_the_escape_runs_at_the_runs_own_rates_not_the_probes():
+    from gancli import data as data_lib
+    from gancli.probes import PROBE_LR_D, _probe_config, gradient_probe, with_run_rates
+    from tests.conftest import tiny
+
+    cfg = tiny(loss="gan", seeds=2, lr_d=2e-4, lr_g=3e-4)
+    probe = gradient_probe(cfg, data_lib.load("ring8"), d_steps=10, keep_state=True)
+    state = probe.pop("_state")
+    assert np.allclose(state.d_opt.hyperparams["learning_rate"], PROBE_LR_D)
+    start = with_run_rates(state, _probe_config(cfg).replace(lr_d=cfg.lr_d))
+    np.testing.assert_allclose(start.d_opt.hyperparams["learning_rate"], [2e-4, 2e-4])
+    np.testing.assert_allclose(start.g_opt.hyperparams["learning_rate"], [3e-4, 3e-4])
+    np.testing.assert_allclose(start.hparams["lr_d"], [2e-4, 2e-4])
