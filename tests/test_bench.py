@@ -39,6 +39,7 @@ def quick():
     return bench.run_bench(quick=True, log=lines.append, profile=True), lines
 
 
+@pytest.mark.slow  # a real quick bench with its profile: ~30 s
 def test_quick_bench_reports_every_figure(quick):
     result, lines = quick
     assert lines, "progress is logged through `log`"
@@ -84,6 +85,7 @@ def test_quick_bench_reports_every_figure(quick):
         assert t["op"] in (">=", "<=") and positive_finite(t["target"])
 
 
+@pytest.mark.slow  # a real quick bench with its profile: ~30 s
 def test_quick_result_is_json_ready(quick):
     import json
 
@@ -91,6 +93,7 @@ def test_quick_result_is_json_ready(quick):
     json.loads(json.dumps(result, allow_nan=False))
 
 
+@pytest.mark.slow  # a real quick bench with its profile: ~30 s
 def test_format_table_renders(quick):
     result, _ = quick
     tables = bench.format_table(result)

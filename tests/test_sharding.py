@@ -200,6 +200,7 @@ def _cli(args, env, cwd):
     )
 
 
+@pytest.mark.slow  # two jax.distributed processes: ~25 s; in `make test-all`
 def test_two_processes_train_like_one(tmp_path):
     """`gancli train` as 2 CPU processes under jax.distributed (the README's variables):
     one seed per process, process 0 writes the logs, the checkpoint restores, and the
