@@ -60,9 +60,7 @@ def budgets(runs: dict) -> list[int]:
 
 def at_step(run: dict, step: int, key: str) -> list[float]:
     """Per seed (in seed order), the value of `key` in the evaluation at `step` (NaN if none)."""
-    by_seed = {r["seed"]: r.get(key) for r in run["eval"] if r["step"] == step}
-    seeds = [s["seed"] for s in run["summary"]["seeds"]]
-    return [np.nan if by_seed.get(s) is None else float(by_seed[s]) for s in seeds]
+    return grid(run, key, [step])[:, 0].tolist()
 
 
 def grid(run: dict, key: str, steps: list[int], source: str = "eval") -> np.ndarray:

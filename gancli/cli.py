@@ -131,6 +131,16 @@ def json_safe(obj):
     return obj
 
 
+def _rows_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
+    """A table of preformatted cells, right-aligned (compare-losses, reproduce)."""
+    table = Table(title=title)
+    for h in header:
+        table.add_column(h, justify="right")
+    for r in rows:
+        table.add_row(*r)
+    return table
+
+
 def _overrides(**flags) -> dict:
     return {k: v for k, v in flags.items() if v is not None}
 
@@ -334,12 +344,8 @@ def compare_losses(
 
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
     header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
-    table = Table(title=f"compare-losses on {result['dataset']}: mean [95% CI] over seeds")
-    for h in header:
-        table.add_column(h, justify="right")
-    for r in rows:
-        table.add_row(*r)
-    out.print(table)
+    title = f"compare-losses on {result['dataset']}: mean [95% CI] over seeds"
+    out.print(_rows_table(title, header, rows))
     for i, c in enumerate(result["claims"], 1):
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
@@ -398,14 +404,10 @@ def reproduce(
         out.print_json(json.dumps(report))
         return
     header, rows = rep.table_rows(report)
-    table = Table(title=f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})")
-    for h in header:
-        table.add_column(h, justify="right")
-    for r in rows:
-        table.add_row(*r)
+    title = f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})"
     for note in sorted({st["note"] for st in report["stages"]}):
         out.print(note, highlight=False, soft_wrap=True)
-    out.print(table)
+    out.print(_rows_table(title, header, rows))
     out.print(f"paper ±: {p.paper.get('pm', 'not stated')}", highlight=False, soft_wrap=True)
     out.print(f"report: {target / 'report.md'} (and report.json)", highlight=False)
 
@@ -477,10 +479,10 @@ def bench(
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
+    log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
     if sweep:
         from gancli.bench_sweep import run_sweep_bench
 
-        log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
         if sweep_model not in ("default", "narrow"):
             raise ConfigError(f"--sweep-model must be default or narrow, got {sweep_model!r}")
         result = run_sweep_bench(steps=steps or 1000, log=log, model=sweep_model)
@@ -494,7 +496,6 @@ def bench(
         if as_json is not None:
             as_json.write_text(json.dumps(result, indent=2) + "\n")
         return
-    log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
     result = bench_lib.run_bench(quick=quick, steps=steps, log=log, profile=profile)
     for t in bench_lib.format_table(result):
         out.print(t)

@@ -114,14 +114,6 @@ def _has_checkpoint(run_dir: Path) -> bool:
     return bool(RunDir(run_dir).checkpoint_steps())
 
 
-def stored_config(run_dir: Path) -> Config | None:
-    """The resolved config a run directory was trained with, if it has one."""
-    path = run_dir / "config.toml"
-    if not path.exists():
-        return None
-    return config_lib.resolve(config_lib.load(path))
-
-
 def config_differences(saved: Config, wanted: Config) -> list[str]:
     """Fields that differ, other than those that do not change the computation.
 
@@ -145,7 +137,7 @@ def plan_runs(runs: list[tuple[str, Config, Path]], force: bool) -> list[tuple]:
     Checked for every run before any trains, so a refusal costs nothing."""
     plan = []
     for name, cfg, run_dir in runs:
-        saved = stored_config(run_dir) if run_dir.is_dir() else None
+        saved = RunDir(run_dir).saved_config() if run_dir.is_dir() else None
         diffs = config_differences(saved, cfg) if saved is not None else []
         if diffs and not force:
             raise ConfigError(

@@ -124,14 +124,7 @@ def escape_probe(
     probe = gradient_probe(cfg, data, d_steps=d_steps, keep_state=True)
     start = probe.pop("_state")
     base = _probe_config(cfg).replace(lr_d=cfg.lr_d)  # D goes on at the run's own rate
-    # The probe's D rate lives in the state (optimizers keep their hyper-parameters there):
-    # set every replica's back to the run's own before the escape.
-    hp = {k: jnp.asarray(v, jnp.float32) for k, v in base.hparams().items()}
-    start = start.replace(
-        hparams=hp,
-        g_opt=with_hparams(start.g_opt, hp, "g"),
-        d_opt=with_hparams(start.d_opt, hp, "d"),
-    )
+    start = with_run_rates(start, base)
     steps = list(range(0, g_steps + 1, every))
     result: dict = {"steps": steps, "g_steps": g_steps, "d_steps": d_steps, "probe": probe}
     for loss in ("gan", "nsgan"):

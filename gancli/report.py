@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from gancli import claims, plots, stats
-from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
-from gancli.rundir import read_jsonl
+from gancli.rundir import RunDir, read_jsonl
 
 # The settings a reader needs to judge a comparison, read from each run's config.toml.
 SETTINGS = (
@@ -43,18 +42,17 @@ SETTINGS = (
 def load_runs(comparison, out: Path) -> dict[str, dict]:
     runs = {}
     for name, loss, weak in comparison.run_names():
-        d = out / name
-        summary = json.loads((d / "summary.json").read_text())
+        rd = RunDir(out / name)
         runs[name] = {
             "name": name,
             "loss": loss,
             "weak": weak,
-            "dir": d,
-            "cfg": config_lib.load(d / "config.toml"),
-            "summary": summary,
-            "metrics": read_jsonl(d / "metrics.jsonl"),
-            "eval": read_jsonl(d / "eval.jsonl"),
-            "samples": np.load(d / "samples" / "final.npy"),
+            "dir": rd.path,
+            "cfg": rd.saved_config(),
+            "summary": json.loads(rd.summary.read_text()),
+            "metrics": read_jsonl(rd.metrics),
+            "eval": read_jsonl(rd.eval_log),
+            "samples": np.load(rd.samples / "final.npy"),
         }
     return runs
 

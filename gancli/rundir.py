@@ -394,6 +394,14 @@ class RunDir:
                 return removed
             time.sleep(0.05)
 
+    def saved_config(self):
+        """The resolved config this run was trained with (its config.toml); None if none."""
+        from gancli import config as config_lib
+
+        if not self.config.exists():
+            return None
+        return config_lib.resolve(config_lib.load(self.config))
+
     # ---- logs -----------------------------------------------------------------------------
 
     def read_jsonl(self, name: str) -> list[dict]:

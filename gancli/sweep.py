@@ -118,12 +118,16 @@ def combine(points: list[dict], grid_points: list[dict], scalars: set[str]) -> l
     out, seen = [], set()
     for a in base:
         for b in grid_points or [{}]:
-            p = {**a, **b}
-            key = tuple(sorted(p.items(), key=lambda kv: SWEEPABLE.index(kv[0])))
+            key = as_point({**a, **b})
             if key and key not in seen:
                 seen.add(key)
                 out.append(key)
     return out
+
+
+def as_point(values: Mapping[str, float]) -> tuple:
+    """A point as a sweep holds it: (field, value) pairs of SWEEPABLE fields in their order."""
+    return tuple((f, values[f]) for f in SWEEPABLE if f in values)
 
 
 def parse_list(text: str, flag: str) -> float | list[float]:

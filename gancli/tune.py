@@ -102,7 +102,7 @@ def tuning_runs(comparison, k: int, tune_seeds: int) -> dict[str, dict]:
     Each run is the loss's comparison config with the structural choice set and the
     points' continuous values as a sweep over `tune_seeds` tuning seeds."""
     from gancli import config as config_lib
-    from gancli.config import SWEEPABLE
+    from gancli.sweep import as_point
 
     out = {}
     for loss in comparison.losses:
@@ -110,7 +110,7 @@ def tuning_runs(comparison, k: int, tune_seeds: int) -> dict[str, dict]:
         base = comparison.config_for(loss, False)
         runs = []
         for struct, idx in by_structure(points).items():
-            pts = [tuple((f, points[i][f]) for f in SWEEPABLE if f in points[i]) for i in idx]
+            pts = [as_point(points[i]) for i in idx]
             cfg = base.replace(seeds=tune_seeds, seed=TUNE_SEED_BASE, **dict(struct))
             cfg = cfg.replace(sweep=tuple(pts)) if len(pts) > 1 else cfg.replace(**dict(pts[0]))
             suffix = "".join(f"-{f.replace('_', '')}{v}" for f, v in struct)
@@ -122,7 +122,8 @@ def tuning_runs(comparison, k: int, tune_seeds: int) -> dict[str, dict]:
 def scores_of(summary: dict, metric: str, n_points: int) -> list[float]:
     """Mean `metric` over the tuning seeds, per point of a run (in its sweep order)."""
     if "points" in summary:
-        return [p["mean"].get(metric) or float("nan") for p in summary["points"]]
+        means = [p["mean"].get(metric) for p in summary["points"]]
+        return [float("nan") if v is None else v for v in means]
     value = summary["mean"].get(metric)
     return [float("nan") if value is None else value] * n_points
 
