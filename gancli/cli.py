@@ -340,7 +340,7 @@ def compare_losses(
     result = compare.run_comparison(
         comparison, target, quiet=quiet, log=lambda m: err.print(m, highlight=False), force=force
     )
-    from gancli.report import table_rows
+    from gancli.report.build import table_rows
 
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
     header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
@@ -350,7 +350,7 @@ def compare_losses(
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
     if tune is not None:
-        from gancli.report import fmt_ci
+        from gancli.report.build import fmt_ci
         from gancli.tune import run_tuning
 
         log = lambda m: err.print(m, highlight=False)  # noqa: E731
@@ -475,13 +475,13 @@ def bench(
     ] = "default",
 ) -> None:
     """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
-    from gancli import bench as bench_lib
+    from gancli.bench import suite as bench_lib
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
     log = lambda m: err.print(m, highlight=False, soft_wrap=True)  # noqa: E731
     if sweep:
-        from gancli.bench_sweep import run_sweep_bench
+        from gancli.bench.sweep import run_sweep_bench
 
         if sweep_model not in ("default", "narrow"):
             raise ConfigError(f"--sweep-model must be default or narrow, got {sweep_model!r}")

@@ -176,7 +176,7 @@ def run_comparison(
     A run directory trained with other settings than the comparison asks for is never
     reused silently: it is refused with the differing fields, or retrained with `force`.
     """
-    from gancli import report
+    from gancli.report import build as report
 
     out = Path(out)
     runs = [(name, comparison.config_for(loss, weak), out / name)

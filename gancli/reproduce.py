@@ -5,7 +5,7 @@ A preset (experiments/reproduce/*.toml) holds the paper's setup as Config fields
 `[budget.reduced]` (lists of generator-step counts: the run is evaluated after each),
 and variants in `[variants.NAME]` (Config overrides plus optional `full_steps` /
 `reduced_steps`). Each variant is one ordinary run directory, trained to the first
-budget, scored with the paper's metrics (`gancli.paper_metrics`), resumed to the next,
+budget, scored with the paper's metrics (`gancli.quality.paper`), resumed to the next,
 and so on; a rerun skips finished stages.
 
 Intervals: a 95% percentile bootstrap CI of the mean over seeds (scipy.stats.bootstrap,
@@ -27,7 +27,7 @@ import numpy as np
 from gancli import config as config_lib
 from gancli import runner
 from gancli.config import Config, ConfigError
-from gancli.paper_metrics import PAPER_METRICS, paper_quality
+from gancli.quality.paper import PAPER_METRICS, paper_quality
 
 BUDGETS = ("reduced", "full")
 VARIANT_KEYS = ("full_steps", "reduced_steps")

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import math
-import os
-import platform
 import signal
-import socket
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -27,12 +22,13 @@ from gancli import data as data_lib
 from gancli import memory, plots, rundir
 from gancli.checkpoint import CheckpointError
 from gancli.config import Config, ConfigError
-from gancli.evaluate import Evaluator
-from gancli.metrics import mean_std
+from gancli.core.host import environment, is_primary, to_host
+from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.progress import TrainProgress
+from gancli.quality.evaluator import Evaluator
+from gancli.quality.mixture import mean_std
 from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
 from gancli.stats import mean_ci
-from gancli.train import METRIC_NAMES, GANProgram, is_primary, to_host
 
 # Settings a resumed run may change: they do not alter the computation.
 RESUMABLE = {"steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"}
@@ -65,48 +61,6 @@ class RunResult:
 
 
 # ---- run directory ------------------------------------------------------------------------
-
-
-def environment() -> dict:
-    def version(pkg: str) -> str | None:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return None
-
-    # every package whose code touches the numbers (training, metrics, the digits data)
-    packages = ["gancli", "jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "scipy",
-                "scikit-learn", "ml_dtypes"]  # fmt: skip
-    return {
-        "git_commit": _git_commit(),
-        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "host": socket.gethostname(),
-        "versions": {p: version(p) for p in packages},
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "process_count": jax.process_count(),
-        "xla_flags": os.environ.get("XLA_FLAGS", ""),
-    }
-
-
-def _git_commit() -> str | None:
-    """The checkout's commit ('-dirty' with uncommitted changes) when run from one."""
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None
-    git = ["git", "-C", str(root)]
-    try:
-        run = dict(capture_output=True, text=True, timeout=5, check=True)
-        head = subprocess.run([*git, "rev-parse", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run([*git, "status", "--porcelain", "--", "gancli"], **run).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("-dirty" if dirty.strip() else "")
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:

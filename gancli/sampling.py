@@ -11,10 +11,10 @@ import numpy as np
 from gancli import memory, plots, rundir
 from gancli.checkpoint import CheckpointError
 from gancli.config import ConfigError
-from gancli.evaluate import Evaluator
-from gancli.metrics import mean_std
+from gancli.core.host import to_host
+from gancli.quality.evaluator import Evaluator
+from gancli.quality.mixture import mean_std
 from gancli.runner import load_run
-from gancli.train import to_host
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 

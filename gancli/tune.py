@@ -137,7 +137,8 @@ def run_tuning(comparison, out, k: int, tune_seeds: int, quiet=False, log=print,
     import json
     from pathlib import Path
 
-    from gancli import claims, compare
+    from gancli import compare
+    from gancli.report import claims
     from gancli.rundir import RunDir
 
     out = Path(out)
@@ -179,7 +180,7 @@ def run_tuning(comparison, out, k: int, tune_seeds: int, quiet=False, log=print,
     result["claims_held_out"] = [
         {"claim": c["claim"], "headline": c["headline"]} for c in held_out["claims"]
     ]
-    from gancli import report
+    from gancli.report import build as report
 
     report.write_tuning(result, out)
     return result

@@ -13,10 +13,10 @@ import jax.numpy as jnp
 import pytest
 from rich.console import Console
 
-from gancli import bench
 from gancli import data as data_lib
+from gancli.bench import suite as bench
 from gancli.config import Config, resolve
-from gancli.train import GANProgram
+from gancli.core.step import GANProgram
 
 RING = data_lib.load("ring8")
 
@@ -195,7 +195,7 @@ def test_transposed_conv_counts_only_real_taps():
 
 def test_sweep_bench_times_one_sweep_against_one_process_per_point(monkeypatch):
     """The commands it times (no process is started here) and the ratio it reports."""
-    from gancli import bench_sweep
+    from gancli.bench import sweep as bench_sweep
 
     calls = []
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gancli import claims
-from gancli.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+from gancli.report import claims
+from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 
 STEPS = [0, 100, 200, 300, 400, 500]
 

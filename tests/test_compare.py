@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from gancli import claims, compare, report
+from gancli import compare
 from gancli.cli import main
 from gancli.config import ConfigError
+from gancli.report import build as report
+from gancli.report import claims
 from tests.conftest import TINY
 
 
@@ -144,7 +146,7 @@ def test_rerun_with_other_settings_and_force_retrains(tmp_path):
 
 def test_the_escape_runs_at_the_runs_own_rates_not_the_probes():
     from gancli import data as data_lib
-    from gancli.probes import PROBE_LR_D, _probe_config, gradient_probe, with_run_rates
+    from gancli.report.probe import PROBE_LR_D, _probe_config, gradient_probe, with_run_rates
     from tests.conftest import tiny
 
     cfg = tiny(loss="gan", seeds=2, lr_d=2e-4, lr_g=3e-4)

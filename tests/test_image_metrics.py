@@ -1,4 +1,4 @@
-"""Tests for gancli.image_metrics on scikit-learn's bundled 8x8 digits (upsampled to 16x16)."""
+"""Tests for gancli.quality.features on scikit-learn's bundled 8x8 digits (upsampled to 16x16)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from gancli import image_metrics as im
+from gancli.quality import features as im
 
 CACHE_STEPS = 60  # short trainings for the cache tests (accuracy is irrelevant there)
 

@@ -7,8 +7,8 @@ import pytest
 
 from gancli import data as data_lib
 from gancli.cli import main
-from gancli.evaluate import Evaluator
-from gancli.train import GANProgram
+from gancli.core.step import GANProgram
+from gancli.quality.evaluator import Evaluator
 from tests.conftest import tiny
 
 IMAGE_FLAGS = ["--hidden", "8", "--batch-size", "16", "--z-dim", "8", "--steps", "4",

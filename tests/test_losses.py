@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gancli.losses import (
+from gancli.core.losses import (
     LOSSES,
     gan_d_loss,
     minimax_g_loss,

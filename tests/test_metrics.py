@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gancli.data.mixtures import MIXTURES, sample_mixture
-from gancli.metrics import (
+from gancli.quality.mixture import (
     blocked_w1,
     mean_std,
     mixture_quality,

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from gancli import profiling
+from gancli.bench import profile as profiling
 
 
 def _compiled(f, *args):

@@ -16,13 +16,13 @@ from gancli import config as config_lib
 from gancli import reproduce
 from gancli.cli import main
 from gancli.config import Config, ConfigError
+from gancli.core.step import GANProgram
 from gancli.data import epochs
 from gancli.data import load as load_data
 from gancli.data.mixtures import MIXTURES
 from gancli.models.layers import Maxout
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
-from gancli.paper_metrics import hq_histogram, paper_quality, reverse_kl
-from gancli.train import GANProgram
+from gancli.quality.paper import hq_histogram, paper_quality, reverse_kl
 
 PRESETS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "reproduce").glob("*.toml"))
 

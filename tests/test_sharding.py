@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
 
     from gancli import data as data_lib
     from gancli.config import Config, ConfigError, resolve
-    from gancli.train import GANProgram
+    from gancli.core.step import GANProgram
 
     out = sys.argv[1]
     TRACES = []

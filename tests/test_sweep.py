@@ -10,7 +10,7 @@ from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli import sweep
 from gancli.config import ConfigError
-from gancli.train import GANProgram
+from gancli.core.step import GANProgram
 from tests.conftest import tiny
 
 

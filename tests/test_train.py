@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gancli import data as data_lib
-from gancli.evaluate import Evaluator
-from gancli.train import GANProgram
+from gancli.core.step import GANProgram
+from gancli.quality.evaluator import Evaluator
 from tests.conftest import tiny
 
 RING = data_lib.load("ring8")

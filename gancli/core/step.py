@@ -19,8 +19,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gancli import models
 from gancli.config import SWEEPABLE, Config
+from gancli.core.losses import LOSSES, Loss, d_output
 from gancli.data import Dataset
-from gancli.losses import LOSSES, Loss, d_output
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th
@@ -101,24 +101,6 @@ def _apply(module: nn.Module, params, stats, x, train: bool):
         return module.apply(variables, x, train=False), stats
     out, updates = module.apply(variables, x, train=True, mutable=["batch_stats"])
     return out, updates["batch_stats"]
-
-
-def to_host(tree):
-    """A (possibly sharded) array tree as numpy, on every process.
-
-    With several processes (`jax.distributed`), each holds only its devices' seeds; the
-    gather gives every process all of them, so host code is the same on one or many.
-    """
-    if jax.process_count() == 1:
-        return jax.device_get(tree)
-    from jax.experimental import multihost_utils
-
-    return multihost_utils.process_allgather(tree, tiled=True)
-
-
-def is_primary() -> bool:
-    """Only process 0 writes the run directory's files (Orbax coordinates checkpoints)."""
-    return jax.process_index() == 0
 
 
 def clip_weights(params, clip: float):

@@ -34,7 +34,7 @@ n_critic - 1 extra critic updates of a WGAN step) and adds elementwise work, so 
 cross-check only.
 
 With `profile=True` (`gancli bench --profile`) each chunk is also run under jax.profiler and
-its operation time split into matmul / elementwise / copy / control (`gancli.profiling`):
+its operation time split into matmul / elementwise / copy / control (`gancli.bench.profile`):
 the "why" behind a missed target.
 
 Timings are wall-clock. On a shared machine treat them as provisional: the result records
@@ -61,9 +61,9 @@ from jax.extend import core as jex_core
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import profiling
+from gancli.bench import profile as profiling
 from gancli.config import Config
-from gancli.train import GANProgram
+from gancli.core.step import GANProgram
 
 MATMUL_N = 2048
 TARGET_SECONDS = 2.0  # every timed section lasts at least this long (full run)
@@ -628,7 +628,7 @@ def run_bench(
     quick: a smoke run (one dispatch-bound config and its baselines, ~0.15 s timed sections).
     steps: generator steps timed per configuration (per seed) instead of "at least 2 s".
     configs: names from CONFIGS (default: all; quick: QUICK_CONFIGS).
-    profile: also profile each configuration's chunk (`gancli.profiling`): op time by kind.
+    profile: also profile each configuration's chunk (`gancli.bench.profile`): op time by kind.
     """
     names = list(configs) if configs is not None else (QUICK_CONFIGS if quick else DEFAULT_CONFIGS)
     unknown = [n for n in names if n not in CONFIGS]

@@ -23,7 +23,7 @@ class ImageScorer:
     """Scores one seed's samples against the dataset (features or, unlabelled, pixels)."""
 
     def __init__(self, data: Dataset):
-        from gancli import image_metrics as im
+        from gancli.quality import features as im
 
         self.im = im
         self.real = data.array

@@ -16,9 +16,9 @@ import numpy as np
 import optax
 
 from gancli.config import Config
+from gancli.core.losses import LOSSES, minimax_g_loss, nonsaturating_g_loss
+from gancli.core.step import GANProgram, _apply, with_hparams
 from gancli.data import Dataset
-from gancli.losses import LOSSES, minimax_g_loss, nonsaturating_g_loss
-from gancli.train import GANProgram, _apply, with_hparams
 
 PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in 300 steps
 
@@ -118,8 +118,8 @@ def escape_probe(
     difference is the generator's loss. Per seed and every `every` steps: the distance to
     the data (W1, or the Fréchet distance for images) and mean D(G(z)).
     """
-    from gancli.claims import distance_metric
-    from gancli.evaluate import Evaluator
+    from gancli.quality.evaluator import Evaluator
+    from gancli.report.claims import distance_metric
 
     probe = gradient_probe(cfg, data, d_steps=d_steps, keep_state=True)
     start = probe.pop("_state")

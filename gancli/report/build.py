@@ -1,5 +1,5 @@
 """The compare-losses report: tables with confidence intervals, plots, and the claims'
-verdicts at every budget (`gancli.claims`).
+verdicts at every budget (`gancli.report.claims`).
 
 Nothing is asserted in advance: every verdict is computed from this run's logs with the
 rule and the test printed beside it, and a claim the run does not support is reported as
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli import claims, plots, stats
 from gancli import data as data_lib
-from gancli.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
+from gancli import plots, stats
+from gancli.report import claims
+from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
 from gancli.rundir import RunDir, read_jsonl
 
 # The settings a reader needs to judge a comparison, read from each run's config.toml.
@@ -249,7 +250,7 @@ def summary_rows(runs: dict, names: list[str]) -> list[dict]:
 
 def _probes(comparison, data, out: Path) -> tuple[dict | None, dict | None]:
     """The gradient and escape probes (claim 1), cached in the report directory."""
-    from gancli.probes import escape_probe
+    from gancli.report.probe import escape_probe
 
     if not {"gan", "nsgan"} <= set(comparison.losses):
         return None, None

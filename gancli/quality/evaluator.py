@@ -5,9 +5,10 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from gancli import metrics
+from gancli.core.host import to_host
+from gancli.core.step import GANProgram
 from gancli.data import Dataset
-from gancli.train import GANProgram, to_host
+from gancli.quality import mixture as metrics
 
 EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training
 
@@ -33,7 +34,7 @@ class Evaluator:
             # one data reference shared by every seed and step
             self.ref = metrics.stratified_reference(data.mixture, metrics.W1_POINTS, EVAL_STREAM)
         else:
-            from gancli import image_eval
+            from gancli.quality import images as image_eval
 
             self.image = image_eval.ImageScorer(data)
             self.names = self.image.names
