@@ -16,7 +16,7 @@ from typing import Any
 
 from gancli import config as config_lib
 from gancli import runner
-from gancli.config import LOSS_NAMES, Config, ConfigError
+from gancli.config import HOST_FIELDS, LOSS_NAMES, Config, ConfigError
 from gancli.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
@@ -122,7 +122,7 @@ def config_differences(saved: Config, wanted: Config) -> list[str]:
     diffs = []
     for k, v in wanted.to_dict().items():
         old = getattr(saved, k)
-        if k in runner.RESUMABLE and not (k == "steps" and v < old):
+        if k in HOST_FIELDS and not (k == "steps" and v < old):
             continue
         if old != v:
             diffs.append(f"{k} {old!r} -> {v!r}")

@@ -26,6 +26,9 @@ UPDATES = ("alternating", "simultaneous")
 # Scalars the compiled step reads from the state, so a sweep trains many values of them in
 # one program (the replica axis). Everything else changes the program's structure.
 SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
+# Settings of the host loop only: they may change on --resume and never change the
+# compiled program.
+HOST_FIELDS = ("steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep")
 
 
 class ConfigError(ValueError):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gancli.config import ConfigError
+from gancli.config import HOST_FIELDS, ConfigError
+from gancli.core.step import generate, train_step
 
 
 class TooLarge(ConfigError):
@@ -96,7 +98,6 @@ def _abstract(shape, dtype):
 # Estimates by what decides them: tracing costs ~0.5 s, and tests and compare-losses
 # build the same experiment many times.
 _ESTIMATES: dict[tuple, Estimate] = {}
-_HOST_ONLY = dict(steps=1, log_every=1, eval_every=1, checkpoint_every=1, keep=1, seed=0)
 # (the sweep's values do not change the estimate, only its number of points)
 
 
@@ -104,7 +105,9 @@ def estimate(program, samples: int | None = None) -> Estimate:
     """Peak memory of training (or of drawing `samples` per seed) with `program`."""
     devices = 0 if program.mesh is None else program.mesh.devices.size
     cfg = program.cfg
-    key = (cfg.replace(**_HOST_ONLY, sweep=len(cfg.sweep)), program.data.name, devices, samples)
+    n = samples if samples is not None else cfg.eval_samples
+    host = {k: None for k in HOST_FIELDS}
+    key = (cfg.replace(**host, seed=None, sweep=len(cfg.sweep)), program.data.name, devices, n)
     if key not in _ESTIMATES:
         _ESTIMATES[key] = _estimate(program, samples)
     return _ESTIMATES[key]
@@ -122,13 +125,15 @@ def _estimate(program, samples: int | None) -> Estimate:
 
     data = _abstract(program.data.array.shape, program.data.array.dtype)
     step = peak_bytes(
-        jax.make_jaxpr(jax.vmap(program.step_one, in_axes=(0, None)))(stacked(group), data)
+        jax.make_jaxpr(jax.vmap(partial(train_step, program), in_axes=(0, None)))(
+            stacked(group), data
+        )
     )
     n = samples if samples is not None else cfg.eval_samples
     z = _abstract((replicas, n, cfg.z_dim), jnp.float32)
 
     def sample_one(state, z):
-        return program.generate(state.g_params, state.g_stats, z, train=False)[0]
+        return generate(program, state.g, z, train=False)[0]
 
     sample = peak_bytes(jax.make_jaxpr(jax.vmap(sample_one))(stacked(replicas), z))
     # the samples come back to the host too

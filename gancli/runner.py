@@ -21,7 +21,7 @@ from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli import memory, plots, rundir
 from gancli.checkpoint import CheckpointError
-from gancli.config import Config, ConfigError
+from gancli.config import HOST_FIELDS, Config, ConfigError
 from gancli.core.host import environment, is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.progress import TrainProgress
@@ -31,7 +31,6 @@ from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
 from gancli.stats import mean_ci
 
 # Settings a resumed run may change: they do not alter the computation.
-RESUMABLE = {"steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"}
 
 
 class TrainingStopped(Exception):
@@ -168,18 +167,18 @@ def check_resume_overrides(saved: Config, overrides: dict) -> Config:
     conflicts = [
         f"{k.replace('_', '-')} {getattr(saved, k)!r} -> {v!r}"
         for k, v in overrides.items()
-        if k not in RESUMABLE and v is not None and v != getattr(saved, k)
+        if k not in HOST_FIELDS and v is not None and v != getattr(saved, k)
     ]
     if conflicts:
         raise ConfigError(
             "cannot resume with a different experiment ("
             + "; ".join(conflicts)
             + "): only "
-            + ", ".join(sorted(k.replace("_", "-") for k in RESUMABLE))
+            + ", ".join(sorted(k.replace("_", "-") for k in HOST_FIELDS))
             + " may change"
         )
     return config_lib.resolve(
-        saved.replace(**{k: v for k, v in overrides.items() if k in RESUMABLE and v is not None})
+        saved.replace(**{k: v for k, v in overrides.items() if k in HOST_FIELDS and v is not None})
     )
 
 

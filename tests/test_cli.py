@@ -121,7 +121,7 @@ def test_every_seed_diverging_stops_with_exit_1_and_restorable_checkpoints(tmp_p
     assert "error: every seed diverged" in err and "Traceback" not in err
     run_ = load_run(out_dir)  # the checkpoint it saved holds finite (frozen) states
     assert run_.step < 200
-    for leaf in __import__("jax").tree.leaves(run_.state.g_params):
+    for leaf in __import__("jax").tree.leaves(run_.state.g.params):
         assert np.isfinite(np.asarray(leaf)).all()
     rows = [json.loads(x) for x in (out_dir / "metrics.jsonl").read_text().splitlines()]
     assert all(r["diverged"] and r["d_loss"] is None for r in rows)

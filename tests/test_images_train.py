@@ -81,9 +81,9 @@ def test_dcgan_seeds_run_one_at_a_time_on_cpu_and_match_single_runs():
     p = GANProgram.build(cfg, digits, devices=jax.devices()[:1])
     assert p.seed_group == (1 if jax.default_backend() == "cpu" else 3)
     data = p.put_data(digits.array)
-    many, m_many = p._make_chunk(4)(p.init([4, 5, 6]), data)
+    many, m_many = p.run_chunk(4)(p.init([4, 5, 6]), data)
     one_p = GANProgram.build(cfg.replace(seeds=1, seed=5), digits, devices=jax.devices()[:1])
-    one, m_one = one_p._make_chunk(4)(one_p.init([5]), data)
+    one, m_one = one_p.run_chunk(4)(one_p.init([5]), data)
     for a, b in zip(jax.tree.leaves(many), jax.tree.leaves(one), strict=True):
         np.testing.assert_allclose(np.asarray(a)[1], np.asarray(b)[0], rtol=1e-5, atol=1e-6)
 
@@ -91,7 +91,7 @@ def test_dcgan_seeds_run_one_at_a_time_on_cpu_and_match_single_runs():
         seed_group = 3  # what an accelerator would run
 
     v = Vmapped.build(cfg, digits, devices=jax.devices()[:1])
-    vm, m_vm = v._make_chunk(4)(v.init([4, 5, 6]), data)
+    vm, m_vm = v.run_chunk(4)(v.init([4, 5, 6]), data)
     for a, b in zip(jax.tree.leaves(many), jax.tree.leaves(vm), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
     for k in m_vm:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gancli.config import Config
-from gancli.core.step import make_optimizer
+from gancli.core.optim import make_optimizer
 
 LR = 1e-3
 # Three updates of a 4-parameter vector: ordinary, tiny (clipped-critic sized), mixed signs.

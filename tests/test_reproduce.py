@@ -16,7 +16,7 @@ from gancli import config as config_lib
 from gancli import reproduce
 from gancli.cli import main
 from gancli.config import Config, ConfigError
-from gancli.core.step import GANProgram
+from gancli.core.step import GANProgram, train_step
 from gancli.data import epochs
 from gancli.data import load as load_data
 from gancli.data.mixtures import MIXTURES
@@ -176,7 +176,7 @@ def _one_step(**kw):
                                     **kw))  # fmt: skip
     program = GANProgram.build(cfg, load_data("ring8"))
     state = program.init()
-    state, _ = program.step_one(jax.tree.map(lambda a: a[0], state),
+    state, _ = train_step(program, jax.tree.map(lambda a: a[0], state),
                                 program.put_data(program.data.array))  # fmt: skip
     return state
 
@@ -184,12 +184,12 @@ def _one_step(**kw):
 def test_simultaneous_generator_step_uses_the_discriminator_before_its_update():
     a = _one_step(updates="simultaneous", lr_d=1e-6)
     b = _one_step(updates="simultaneous", lr_d=1e-1)
-    for x, y in zip(jax.tree.leaves(a.g_params), jax.tree.leaves(b.g_params), strict=True):
+    for x, y in zip(jax.tree.leaves(a.g.params), jax.tree.leaves(b.g.params), strict=True):
         np.testing.assert_array_equal(x, y)
-    assert not np.allclose(jax.tree.leaves(a.d_params)[0], jax.tree.leaves(b.d_params)[0])
+    assert not np.allclose(jax.tree.leaves(a.d.params)[0], jax.tree.leaves(b.d.params)[0])
     c = _one_step(lr_d=1e-6)  # alternating: G sees the updated D
     d = _one_step(lr_d=1e-1)
-    pairs = zip(jax.tree.leaves(c.g_params), jax.tree.leaves(d.g_params), strict=True)
+    pairs = zip(jax.tree.leaves(c.g.params), jax.tree.leaves(d.g.params), strict=True)
     assert any(not np.array_equal(x, y) for x, y in pairs)
 
 

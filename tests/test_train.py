@@ -34,7 +34,7 @@ def test_seed_i_of_a_vmapped_run_equals_a_single_run_of_seed_i():
 
 def test_different_seeds_give_different_parameters_and_noise():
     _, s, m = run(tiny(seeds=2), 10)
-    for leaf in leaves(s.g_params) + leaves(s.d_params):
+    for leaf in leaves(s.g.params) + leaves(s.d.params):
         if leaf[0].size > 1:  # every weight matrix differs between the two seeds
             assert not np.array_equal(leaf[0], leaf[1])
     assert m["d_loss"][0] != m["d_loss"][1]
@@ -43,25 +43,25 @@ def test_different_seeds_give_different_parameters_and_noise():
 def test_wgan_critic_weights_stay_clipped():
     clip = 0.02
     _, s, _ = run(tiny(loss="wgan", seeds=2, clip=clip, lr_d=1e-2), 20)
-    d = np.concatenate([x.ravel() for x in leaves(s.d_params)])
+    d = np.concatenate([x.ravel() for x in leaves(s.d.params)])
     assert np.abs(d).max() <= clip + 1e-7
     # With a large learning rate many weights sit on the bound: the projection is active.
     assert np.mean(np.isclose(np.abs(d), clip)) > 0.1
-    g = np.concatenate([x.ravel() for x in leaves(s.g_params)])
+    g = np.concatenate([x.ravel() for x in leaves(s.g.params)])
     assert np.abs(g).max() > clip  # the generator is not clipped
 
 
 def test_n_critic_updates_per_generator_update():
     # Adam's step counter counts updates: 3 critic updates per generator update.
     _, s, _ = run(tiny(loss="wgan", n_critic=3, optimizer="adam"), 4)
-    d_count = [np.asarray(x) for x in jax.tree.leaves(s.d_opt) if np.asarray(x).dtype == np.int32]
-    g_count = [np.asarray(x) for x in jax.tree.leaves(s.g_opt) if np.asarray(x).dtype == np.int32]
+    d_count = [np.asarray(x) for x in jax.tree.leaves(s.d.opt) if np.asarray(x).dtype == np.int32]
+    g_count = [np.asarray(x) for x in jax.tree.leaves(s.g.opt) if np.asarray(x).dtype == np.int32]
     assert int(d_count[0][0]) == 12 and int(g_count[0][0]) == 4
 
 
 def test_critic_boost_runs_100_critic_updates_early():
     _, s, _ = run(tiny(loss="wgan", n_critic=5, optimizer="adam", critic_boost=True), 2)
-    d_count = [np.asarray(x) for x in jax.tree.leaves(s.d_opt) if np.asarray(x).dtype == np.int32]
+    d_count = [np.asarray(x) for x in jax.tree.leaves(s.d.opt) if np.asarray(x).dtype == np.int32]
     assert int(d_count[0][0]) == 200
 
 
@@ -69,7 +69,9 @@ def test_a_nan_in_one_seed_marks_only_that_seed():
     cfg = tiny(seeds=3)
     p = GANProgram.build(cfg, RING)
     clean = p.init()
-    poisoned = clean.replace(g_params=jax.tree.map(lambda x: x.at[1].set(jnp.nan), clean.g_params))
+    poisoned = clean.replace(
+        g=clean.g.replace(params=jax.tree.map(lambda x: x.at[1].set(jnp.nan), clean.g.params))
+    )
     # run_chunk donates its input: give each run its own copy.
     copy = lambda t: jax.tree.map(jnp.array, t)  # noqa: E731
     good, m_good = p.run_chunk(10)(copy(clean), p.put_data(RING.array))

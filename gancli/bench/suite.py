@@ -52,6 +52,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import jax
@@ -63,7 +64,7 @@ from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli.bench import profile as profiling
 from gancli.config import Config
-from gancli.core.step import GANProgram
+from gancli.core.step import GANProgram, chunk, train_step
 
 MATMUL_N = 2048
 TARGET_SECONDS = 2.0  # every timed section lasts at least this long (full run)
@@ -215,7 +216,7 @@ def analytic_step_flops(program: GANProgram) -> dict:
 def traced_step_flops(program: GANProgram, data_array) -> float:
     """Matmul/conv FLOPs in the traced jaxpr of one step of one seed (before XLA's DCE)."""
     state = program.abstract_one()
-    closed = jax.make_jaxpr(program.step_one)(state, data_array)
+    closed = jax.make_jaxpr(partial(train_step, program))(state, data_array)
     return jaxpr_flops(closed.jaxpr)
 
 
@@ -442,10 +443,9 @@ def measure_vmapped(
     state = program.init()
     jax.block_until_ready(state)
     log(f"  {name}: compiling a chunk of {length} steps x {cfg.seeds} seeds ...")
-    # A fresh function (not the process-wide run_chunk cache): trace, lower and compile.
-    fn = program._make_chunk(length)
+    # Trace, lower and compile the chunk `gancli train` runs (the persistent cache is off).
     t0 = time.perf_counter()
-    lowered = fn.lower(state, data_array)
+    lowered = chunk.lower(program, state, data_array, length=length)
     t1 = time.perf_counter()
     compiled = lowered.compile()
     t2 = time.perf_counter()
@@ -541,7 +541,7 @@ def measure_python_loop(
     state = jax.tree.map(lambda x: x[0], program.init())
     t0 = time.perf_counter()
     # The executable jax.jit(step_one) would run; calling it directly dispatches as fast.
-    step = jax.jit(program.step_one).lower(state, data_array).compile()
+    step = jax.jit(partial(train_step, program)).lower(state, data_array).compile()
     compile_s = time.perf_counter() - t0
     jax.block_until_ready(step(state, data_array))  # warm-up
     holder = {"state": state}

@@ -16,8 +16,9 @@ import numpy as np
 import optax
 
 from gancli.config import Config
-from gancli.core.losses import LOSSES, minimax_g_loss, nonsaturating_g_loss
-from gancli.core.step import GANProgram, _apply, with_hparams
+from gancli.core.losses import minimax_g_loss, nonsaturating_g_loss
+from gancli.core.optim import with_hparams
+from gancli.core.step import GANProgram, d_update, discriminate, generate
 from gancli.data import Dataset
 
 PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in 300 steps
@@ -40,36 +41,25 @@ def gradient_probe(
     program = GANProgram.build(cfg, data)
     state = program.init()
     data_array = program.put_data(data.array)
-    gan = LOSSES["nsgan"]
     B = cfg.batch_size
 
     def measure(s, key):
         z = jax.random.normal(key, (B, cfg.z_dim))
 
         def fake_logits(g_params):
-            x, _ = program.generate(g_params, s.g_stats, z, train=True)
-            return _apply(program.discriminator, s.d_params, s.d_stats, x, True)[0]
+            x, _ = generate(program, s.g.replace(params=g_params), z, train=True)
+            return discriminate(program, s.d, x)[0]
 
-        grad_mm = jax.grad(lambda p: minimax_g_loss(fake_logits(p)))(s.g_params)
-        grad_ns = jax.grad(lambda p: nonsaturating_g_loss(fake_logits(p)))(s.g_params)
-        d_fake = jnp.mean(jax.nn.sigmoid(fake_logits(s.g_params)))
+        grad_mm = jax.grad(lambda p: minimax_g_loss(fake_logits(p)))(s.g.params)
+        grad_ns = jax.grad(lambda p: nonsaturating_g_loss(fake_logits(p)))(s.g.params)
+        d_fake = jnp.mean(jax.nn.sigmoid(fake_logits(s.g.params)))
         return d_fake, optax.tree.norm(grad_mm), optax.tree.norm(grad_ns)
 
     def d_step(s, key):
         k_real, k_z = jax.random.split(key)
         x_real = data.sample(data_array, k_real, B)
-        x_fake, _ = program.generate(s.g_params, s.g_stats, jax.random.normal(k_z, (B, cfg.z_dim)))
-
-        def loss_fn(p):
-            real, st = _apply(program.discriminator, p, s.d_stats, x_real, True)
-            fake, st = _apply(program.discriminator, p, st, x_fake, True)
-            return gan.d_loss(real, fake), st
-
-        grads, d_stats = jax.grad(loss_fn, has_aux=True)(s.d_params)
-        updates, d_opt = program.d_tx.update(grads, s.d_opt, s.d_params)
-        return s.replace(
-            d_params=optax.apply_updates(s.d_params, updates), d_stats=d_stats, d_opt=d_opt
-        )
+        x_fake, _ = generate(program, s.g, jax.random.normal(k_z, (B, cfg.z_dim)))
+        return s.replace(d=d_update(program, s, s.d, x_real, x_fake)[0])  # nsgan's D loss
 
     def probe_one(s):
         key = jax.random.fold_in(jax.random.wrap_key_data(s.key), 0x9B0B)
@@ -105,8 +95,9 @@ def with_run_rates(state, cfg: Config):
     Optimizers keep their rates in their state, so the probe's D rate (PROBE_LR_D) would
     otherwise carry on into the escape."""
     hp = {k: jnp.asarray(v, jnp.float32) for k, v in cfg.hparams().items()}
-    g_opt, d_opt = with_hparams(state.g_opt, hp, "g"), with_hparams(state.d_opt, hp, "d")
-    return state.replace(hparams=hp, g_opt=g_opt, d_opt=d_opt)
+    g = state.g.replace(opt=with_hparams(state.g.opt, hp, "g"))
+    d = state.d.replace(opt=with_hparams(state.d.opt, hp, "d"))
+    return state.replace(hparams=hp, g=g, d=d)
 
 
 def escape_probe(
