@@ -533,12 +533,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
     code = 0
+    from gancli.cpu_ops import unroll_threefry_on_cpu
     from gancli.jaxsetup import (
         check_platforms,
         enable_compilation_cache,
         maybe_initialize_distributed,
         quiet_library_logs,
-        unroll_threefry_on_cpu,
     )
 
     enable_compilation_cache()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from gancli.quality import classifier as cl
 from gancli.quality import features as im
 
 CACHE_STEPS = 60  # short trainings for the cache tests (accuracy is irrelevant there)
@@ -27,7 +28,7 @@ def digits():
 @pytest.fixture(scope="module")
 def clf(digits):
     x, y = digits
-    return im.train_classifier(x, y, seed=0)
+    return cl.train_classifier(x, y, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,8 @@ def test_logits_and_features_shapes_and_batching(clf, digits):
 
 @pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (12, 20, 3), (64, 64, 3)])
 def test_architecture_adapts_to_image_shape(shape):
-    params = im._param_shapes(shape, 7)
-    c = im.Classifier(params=params, image_shape=shape, num_classes=7, accuracy=float("nan"))
+    params = cl._param_shapes(shape, 7)
+    c = cl.Classifier(params=params, image_shape=shape, num_classes=7, accuracy=float("nan"))
     logits, feats = jax.eval_shape(
         lambda p, x: dataclasses.replace(c, params=p).apply(x),
         params,
@@ -83,8 +84,8 @@ def test_architecture_adapts_to_image_shape(shape):
 
 def test_non_square_rgb_runs():
     shape = (12, 20, 3)
-    params = im._init_params(shape, 3, jax.random.PRNGKey(0))
-    c = im.Classifier(params=params, image_shape=shape, num_classes=3, accuracy=float("nan"))
+    params = cl._init_params(shape, 3, jax.random.PRNGKey(0))
+    c = cl.Classifier(params=params, image_shape=shape, num_classes=3, accuracy=float("nan"))
     x = np.random.default_rng(0).uniform(-1, 1, (70, *shape)).astype(np.float32)
     logits, feats = c.logits_and_features(x)  # 64 + a padded partial batch of 6
     assert logits.shape == (70, 3) and feats.shape == (70, 128) and np.isfinite(feats).all()
@@ -94,17 +95,17 @@ def test_non_square_rgb_runs():
 
 def test_data_key_stable_and_sensitive(digits):
     x, y = digits
-    k = im.data_key(x, y)
+    k = cl.data_key(x, y)
     assert isinstance(k, str) and 8 <= len(k) <= 64
-    assert im.data_key(jnp.asarray(x), jnp.asarray(y)) == k
-    assert im.data_key(x.copy(), y.astype(np.int64)) == k
+    assert cl.data_key(jnp.asarray(x), jnp.asarray(y)) == k
+    assert cl.data_key(x.copy(), y.astype(np.int64)) == k
     x2 = x.copy()
     x2[5, 3, 3, 0] += 0.5
-    assert im.data_key(x2, y) != k
+    assert cl.data_key(x2, y) != k
     y2 = y.copy()
     y2[0] = (y2[0] + 1) % 10
-    assert im.data_key(x, y2) != k
-    assert im.data_key(x[:100], y[:100]) != k
+    assert cl.data_key(x, y2) != k
+    assert cl.data_key(x[:100], y[:100]) != k
 
 
 # ----------------------------------------------------------------------------- Fréchet
@@ -237,13 +238,13 @@ def test_classes_covered_threshold_rule(clf, digits, real_stats):
 
 def _count_training(monkeypatch):
     calls = []
-    real = im.train_classifier
+    real = cl.train_classifier
 
     def wrapped(*a, **k):
         calls.append(k)
         return real(*a, **k)
 
-    monkeypatch.setattr(im, "train_classifier", wrapped)
+    monkeypatch.setattr(cl, "train_classifier", wrapped)
     return calls
 
 
@@ -251,21 +252,21 @@ def _no_training(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("train_classifier called although a valid cache exists")
 
-    monkeypatch.setattr(im, "train_classifier", boom)
+    monkeypatch.setattr(cl, "train_classifier", boom)
 
 
 def test_cache_roundtrip_does_not_retrain(digits, tmp_path, monkeypatch):
     x, y = digits
     x, y = x[:600], y[:600]  # same shape in all cache tests: one compilation of training
     calls = _count_training(monkeypatch)
-    c1 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    c1 = cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
     assert len(calls) == 1
     files = list(tmp_path.glob("*.npz"))
-    assert len(files) == 1 and im.data_key(x, y) in files[0].name
+    assert len(files) == 1 and cl.data_key(x, y) in files[0].name
     assert not list(tmp_path.glob("*.tmp"))  # atomic write left no temp file behind
 
     _no_training(monkeypatch)
-    c2 = im.load_or_train_classifier(x, y, cache_dir=str(tmp_path), steps=CACHE_STEPS)
+    c2 = cl.load_or_train_classifier(x, y, cache_dir=str(tmp_path), steps=CACHE_STEPS)
     assert c2.image_shape == c1.image_shape and c2.num_classes == c1.num_classes
     assert c2.accuracy == c1.accuracy
     l1, f1 = c1.logits_and_features(x[:300])
@@ -275,31 +276,31 @@ def test_cache_roundtrip_does_not_retrain(digits, tmp_path, monkeypatch):
 
     # Different data -> different cache entry (would need training).
     with pytest.raises(AssertionError, match="valid cache"):
-        im.load_or_train_classifier(x[:-1], y[:-1], cache_dir=tmp_path, steps=CACHE_STEPS)
+        cl.load_or_train_classifier(x[:-1], y[:-1], cache_dir=tmp_path, steps=CACHE_STEPS)
     # Explicitly passing a default value hits the same entry.
-    im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=0, holdout=0.2)
+    cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=0, holdout=0.2)
     with pytest.raises(TypeError):
-        im.load_or_train_classifier(x, y, cache_dir=tmp_path, not_a_kwarg=1)
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, not_a_kwarg=1)
     # Different training kwargs -> different cache entry too.
     with pytest.raises(AssertionError, match="valid cache"):
-        im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=1)
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS, seed=1)
 
 
 def test_cache_dir_from_env(digits, tmp_path, monkeypatch):
     x, y = digits
     monkeypatch.setenv("GANCLI_CACHE", str(tmp_path / "envcache"))
-    assert im.default_cache_dir() == tmp_path / "envcache"
-    im.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
-    assert len(list((tmp_path / "envcache").glob("*.npz"))) == 1
+    assert cl.default_cache_dir() == tmp_path / "envcache" / "classifiers"
+    cl.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
+    assert len(list((tmp_path / "envcache" / "classifiers").glob("*.npz"))) == 1
     _no_training(monkeypatch)
-    im.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
+    cl.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, damage):
     x, y = digits
     x, y = x[:600], y[:600]
-    c1 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    c1 = cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
     (path,) = tmp_path.glob("*.npz")
     data = path.read_bytes()
     if damage == "garbage":
@@ -311,7 +312,7 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
 
     calls = _count_training(monkeypatch)
     with pytest.warns(RuntimeWarning, match="retraining"):
-        c2 = im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+        c2 = cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
     assert len(calls) == 1
     # Training is deterministic given the seed: the retrained classifier is identical.
     np.testing.assert_array_equal(c1.logits_and_features(x)[0], c2.logits_and_features(x)[0])
@@ -319,4 +320,4 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
     _no_training(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        im.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from gancli import jaxsetup
+from gancli import cpu_ops
 
 # Known-answer tests of Threefry-2x32, 20 rounds (Random123's kat_vectors).
 KAT = [
@@ -19,7 +19,7 @@ KAT = [
 
 
 def test_unrolled_threefry_matches_published_vectors():
-    assert jaxsetup.unroll_threefry_on_cpu()  # conftest already did; registering twice is fine
+    assert cpu_ops.unroll_threefry_on_cpu()  # conftest already did; registering twice is fine
     for key, count, expected in KAT:
         got = jax.jit(threefry_2x32)(np.array(key, np.uint32), np.array(count, np.uint32))
         assert [int(v) for v in got] == list(expected)
@@ -30,14 +30,14 @@ def test_unrolled_rule_is_the_function_we_wrote():
     for key, count, expected in KAT:
         k = [jnp.uint32(v) for v in key]
         x = [jnp.array([v], jnp.uint32) for v in count]
-        out = jax.jit(jaxsetup._threefry2x32_unrolled)(*k, *x)
+        out = jax.jit(cpu_ops._threefry2x32_unrolled)(*k, *x)
         assert [int(v[0]) for v in out] == list(expected)
 
 
 _DRAW = (
     "import jax, numpy as np, sys\n"
-    "from gancli import jaxsetup\n"
-    "if sys.argv[1] == '1': jaxsetup.unroll_threefry_on_cpu()\n"
+    "from gancli import cpu_ops\n"
+    "if sys.argv[1] == '1': cpu_ops.unroll_threefry_on_cpu()\n"
     "k = jax.random.key(7)\n"
     "f = jax.jit(lambda k: (jax.random.normal(k, (300,)), jax.random.split(k, 3),"
     " jax.random.randint(jax.random.fold_in(k, 5), (50,), 0, 1000)))\n"

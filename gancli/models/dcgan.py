@@ -39,6 +39,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gancli.cpu_ops import conv4x4_stride2, conv_transpose4x4_stride2
+
 
 def dcgan_normal(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
     """The DCGAN paper's init, N(0, 0.02), same distribution as nn.initializers.normal(0.02).
@@ -64,56 +66,6 @@ def num_stages(image_size: int) -> int:
     if n is None or isinstance(image_size, bool) or n < 8 or n & (n - 1):
         raise ValueError(f"DCGAN image_size must be a power of two >= 8, got {image_size!r}")
     return n.bit_length() - 3
-
-
-def conv4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Array:
-    """Cross-correlation with a (4, 4, C, F) kernel, stride 2, padding 1 on every side:
-    (B, H, W, C) -> (B, H/2, W/2, F), as nn.Conv / lax.conv_general_dilated compute it.
-
-    Space-to-depth: pad, fold each 2x2 block of pixels into channels, so the stride-2 4x4
-    conv becomes a stride-1 2x2 conv over 4C channels: 4 shifted slices + one matmul.
-    """
-    b, h, w, c = x_BxHxWxC.shape
-    f = kernel.shape[-1]
-    if h % 2 or w % 2 or kernel.shape != (4, 4, c, f):
-        raise ValueError(f"conv4x4_stride2: bad shapes {x_BxHxWxC.shape}, {kernel.shape}")
-    oh, ow = h // 2, w // 2
-    xp = jnp.pad(x_BxHxWxC, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    # padded pixel (2a + di, 2b + dj) -> s2d[a, b, (di, dj, c)]
-    s2d = xp.reshape(b, oh + 1, 2, ow + 1, 2, c).transpose(0, 1, 3, 2, 4, 5)
-    s2d = s2d.reshape(b, oh + 1, ow + 1, 4 * c)
-    # output (m, n) reads padded rows 2m + i, i = 2p + di (p in {0, 1}): s2d row m + p.
-    patches = jnp.concatenate(
-        [s2d[:, p : p + oh, q : q + ow, :] for p in range(2) for q in range(2)], axis=-1
-    )  # channels ordered (p, q, di, dj, c)
-    k = kernel.reshape(2, 2, 2, 2, c, f).transpose(0, 2, 1, 3, 4, 5)  # (p, q, di, dj, c, f)
-    return patches @ k.reshape(16 * c, f)
-
-
-def conv_transpose4x4_stride2(x_BxHxWxC: jax.Array, kernel: jax.Array) -> jax.Array:
-    """Transposed conv with a (4, 4, C, F) kernel, stride 2, 'SAME': (B, H, W, C) ->
-    (B, 2H, 2W, F), as nn.ConvTranspose / lax.conv_transpose(transpose_kernel=False) compute it.
-
-    Sub-pixel (depth-to-space) form. Per axis, lax gives y[o] = sum_k x[(o + k - 2) / 2] w[k]
-    over the k that make (o + k) even. Group the outputs in pairs o = 2m - 1 + r (m = 0..H,
-    r in {0, 1}): both members of a pair read only xp[m] and xp[m + 1] (xp = x padded by 1),
-    through taps k = 2t + 1 - r (t in {0, 1}). So every pair block is one 2x2 stride-1 conv
-    with 4F outputs: 4 slices + one matmul, a depth-to-space reshape, and a crop of the half
-    pair hanging over each edge (o = -1 and o = 2H).
-    """
-    b, h, w, c = x_BxHxWxC.shape
-    f = kernel.shape[-1]
-    if kernel.shape != (4, 4, c, f):
-        raise ValueError(f"conv_transpose4x4_stride2: bad shapes {x_BxHxWxC.shape}, {kernel.shape}")
-    xp = jnp.pad(x_BxHxWxC, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    patches = jnp.concatenate(
-        [xp[:, t : t + h + 1, u : u + w + 1, :] for t in range(2) for u in range(2)], axis=-1
-    )  # (B, H+1, W+1, (t, u, c))
-    # kernel row 2t + (1 - r): split rows as (t, 1 - r), then flip the second axis to index r
-    k = kernel.reshape(2, 2, 2, 2, c, f)[:, ::-1, :, ::-1]  # (t, r, u, s, c, f)
-    k = k.transpose(0, 2, 4, 1, 3, 5).reshape(4 * c, 4 * f)  # ((t, u, c), (r, s, f))
-    y = (patches @ k).reshape(b, h + 1, w + 1, 2, 2, f).transpose(0, 1, 3, 2, 4, 5)
-    return y.reshape(b, 2 * h + 2, 2 * w + 2, f)[:, 1:-1, 1:-1, :]  # row 2m + r is o + 1
 
 
 class _Conv4x4(nn.Module):

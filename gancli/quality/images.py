@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from gancli.data import Dataset
-from gancli.jaxsetup import cache_root
 
 # hq_frac: share of samples the classifier is confident about (image_metrics.CONFIDENT),
 # the image analogue of the 2-D share of samples near a mode.
@@ -24,6 +23,7 @@ class ImageScorer:
 
     def __init__(self, data: Dataset):
         from gancli.quality import features as im
+        from gancli.quality.classifier import load_or_train_classifier
 
         self.im = im
         self.real = data.array
@@ -33,9 +33,7 @@ class ImageScorer:
             self.pixel_mu, self.pixel_sigma = _pixel_stats(self.real)
             return
         self.names = IMAGE_METRICS
-        self.clf = im.load_or_train_classifier(
-            data.array, data.labels, cache_dir=cache_root() / "classifiers"
-        )
+        self.clf = load_or_train_classifier(data.array, data.labels)
         self.real_stats = im.feature_stats(self.clf, data.array)
 
     @property
