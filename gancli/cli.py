@@ -523,8 +523,8 @@ def devices() -> None:
 def _known_errors() -> tuple[type[BaseException], ...]:
     from gancli.checkpoint import CheckpointError
     from gancli.data.images import DataError
+    from gancli.loop import TrainingStopped
     from gancli.rundir import RunDirError
-    from gancli.runner import TrainingStopped
 
     return ConfigError, DataError, CheckpointError, TrainingStopped, RunDirError
 

@@ -19,9 +19,11 @@ import orbax.checkpoint as ocp
 import pytest
 
 from gancli import config as config_lib
+from gancli import data as data_lib
 from gancli import memory, rundir, runner, sampling
 from gancli.checkpoint import CheckpointError
 from gancli.cli import main
+from gancli.core.step import GANProgram
 from gancli.rundir import RunDir, RunDirBusy
 from tests.conftest import tiny
 
@@ -347,7 +349,7 @@ def test_sampling_too_many_points_is_refused(straight, tmp_path, capsys):
 
 def test_memory_estimate_counts_the_state_exactly_and_refuses_just_above_free(monkeypatch):
     cfg = tiny(seeds=3)
-    program = runner.GANProgram.build(cfg, runner.data_lib.load(cfg.dataset))
+    program = GANProgram.build(cfg, data_lib.load(cfg.dataset))
     est = memory.estimate(program)
     assert est.state == memory.nbytes(program.init())
     # the step's working memory holds at least a batch of activations of every layer
@@ -382,7 +384,7 @@ def test_readers_skip_and_repair_a_torn_last_line(straight, tmp_path):
     whole = path.read_text()
     path.write_text(whole + '{"step": 70, "seed": 0, "d_lo')
     with RunDir(run).lock():  # a writer is active: readers tolerate, and touch nothing
-        assert rundir.read_jsonl(path) == runner.read_jsonl(straight / "metrics.jsonl")
+        assert rundir.read_jsonl(path) == rundir.read_jsonl(straight / "metrics.jsonl")
         assert path.read_text().endswith('"d_lo')
     assert rundir.read_jsonl(path) == rundir.read_jsonl(straight / "metrics.jsonl")
     assert path.read_text() == whole  # idle: the reader cut the torn line
