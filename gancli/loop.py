@@ -24,9 +24,8 @@ from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.progress import TrainProgress
 from gancli.quality.evaluator import Evaluator
-from gancli.quality.mixture import mean_std
 from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
-from gancli.stats import mean_ci
+from gancli.stats import mean_ci, mean_std
 
 
 class TrainingStopped(Exception):
@@ -106,7 +105,7 @@ def stop_requests():
 # ---- the loop -------------------------------------------------------------------------------
 
 
-def _boundaries(cfg: Config, step: int) -> int:
+def chunk_end(cfg: Config, step: int) -> int:
     """The end of the chunk starting at `step`: the next log, eval, checkpoint or the end."""
     nxt = [(step // n + 1) * n for n in (cfg.log_every, cfg.eval_every, cfg.checkpoint_every)]
     return min([*nxt, cfg.steps])
@@ -213,7 +212,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             evaluate(0)
         compiled_at = None
         while step < cfg.steps:
-            end = _boundaries(cfg, step)
+            end = chunk_end(cfg, step)
             state, m = program.run_chunk(end - step)(state, data_array)
             if pending is not None:
                 flush(pending)

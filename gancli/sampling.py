@@ -13,8 +13,8 @@ from gancli.checkpoint import CheckpointError
 from gancli.config import ConfigError
 from gancli.core.host import to_host
 from gancli.quality.evaluator import Evaluator
-from gancli.quality.mixture import mean_std
 from gancli.runner import load_run
+from gancli.stats import mean_std
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 

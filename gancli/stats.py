@@ -76,6 +76,16 @@ def bootstrap_ci(values) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample std (ddof=1) over the finite values (diverged seeds are NaN).
+
+    The std of a single value is NaN: one seed says nothing about the spread."""
+    v = finite(values)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+
+
 def mean_ci(values) -> Estimate:
     v = finite(values)
     if v.size == 0:

@@ -5,13 +5,13 @@ import pytest
 from gancli.data.mixtures import MIXTURES, sample_mixture
 from gancli.quality.mixture import (
     blocked_w1,
-    mean_std,
     mixture_quality,
     mode_kl,
     stratified_reference,
     w1_floor,
     wasserstein1,
 )
+from gancli.stats import mean_std
 
 RING = MIXTURES["ring8"]
 

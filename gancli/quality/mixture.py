@@ -93,13 +93,3 @@ def w1_floor(mixture: Mixture2D, n: int = 2500, seed: int = 1) -> float:
     idx = rng.integers(0, mixture.num_modes, n)
     x = mixture.centers[idx].astype(np.float64) + mixture.std * rng.normal(size=(n, 2))
     return blocked_w1(x, stratified_reference(mixture, W1_POINTS))
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample std (ddof=1) over the finite values (diverged seeds are NaN).
-
-    The std of a single value is NaN: one seed says nothing about the spread."""
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
-    if v.size == 0:
-        return float("nan"), float("nan")
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
