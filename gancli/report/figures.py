@@ -13,18 +13,34 @@ from gancli.report.runs import budgets, grid, series
 
 
 def plot_training(runs: dict, path: Path) -> None:
+    """One column per loss, d_loss over g_loss; in each panel one colour per seed, the
+    default generator solid and the weak one dashed, on one y axis. gan and nsgan train D
+    with the same loss, so their d_loss panels share the y axis too."""
     import matplotlib.pyplot as plt
 
-    names = [n for n, r in runs.items() if not r["weak"]]
-    fig, axes = plt.subplots(len(names), 2, figsize=(10, 2.6 * len(names)), squeeze=False)
-    for row, name in zip(axes, names, strict=True):
-        run = runs[name]
-        for ax, key in zip(row, ("d_loss", "g_loss"), strict=True):
-            for s in run["summary"]["seeds"]:
-                x, y = series(run["metrics"], s["seed"], key)
-                ax.plot(x, y, lw=0.8)
-            ax.set_title(f"{name}: {key}", fontsize=9)
-            ax.set_xlabel("step", fontsize=8)
+    losses = list(dict.fromkeys(r["loss"] for r in runs.values()))
+    fig, axes = plt.subplots(
+        2, len(losses), figsize=(3.8 * len(losses), 5.6), squeeze=False, sharex=True
+    )
+    bce = [i for i, loss in enumerate(losses) if loss in ("gan", "nsgan")]
+    for i in bce[1:]:
+        axes[0, i].sharey(axes[0, bce[0]])
+    for col, loss in zip(axes.T, losses, strict=True):
+        for ax, key in zip(col, ("d_loss", "g_loss"), strict=True):
+            for run in (r for r in runs.values() if r["loss"] == loss):
+                for i, s in enumerate(run["summary"]["seeds"]):
+                    x, y = series(run["metrics"], s["seed"], key)
+                    ax.plot(x, y, lw=0.8, color=f"C{i}", ls="--" if run["weak"] else "-")
+            ax.set_title(f"{loss}: {key}", fontsize=9)
+            ax.tick_params(labelsize=7)
+        col[-1].set_xlabel("generator step", fontsize=8)
+    seeds = next(iter(runs.values()))["summary"]["seeds"]
+    handles = [plt.Line2D([], [], color=f"C{i}", label=f"seed {s['seed']}")
+               for i, s in enumerate(seeds)]  # fmt: skip
+    if any(r["weak"] for r in runs.values()):
+        handles += [plt.Line2D([], [], color="0.3", label="default G"),
+                    plt.Line2D([], [], color="0.3", ls="--", label="weak G")]  # fmt: skip
+    axes[0, 0].legend(handles=handles, fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -55,15 +71,16 @@ def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) ->
 
 
 def plot_samples(runs: dict, mixture, path: Path) -> None:
+    """Final samples: one row per run, one panel per seed, each captioned with its step."""
     sets, titles = [], []
     cols = max(len(r["samples"]) for r in runs.values())
     for name, run in runs.items():
+        step = run["summary"]["step"]
         for i, s in enumerate(run["summary"]["seeds"]):
             sets.append(run["samples"][i][:1000] if mixture is not None else run["samples"][i])
-            titles.append(f"{name} seed {s['seed']}")
-        for _ in range(cols - len(run["samples"])):
-            sets.append(np.full_like(run["samples"][0], np.nan))
-            titles.append("")
+            titles.append(f"{name}, step {step}\nseed {s['seed']}")
+        sets += [None] * (cols - len(run["samples"]))
+        titles += [""] * (cols - len(run["samples"]))
     plots.save_panels(path, sets, titles, mixture, cols=cols)
 
 
@@ -87,19 +104,26 @@ def plot_probe(probe: dict, path: Path) -> None:
 
 
 def plot_tracking(runs: dict, distance: str, path: Path) -> None:
+    """Per run, each seed's path through (-L_D, distance) over the budgets; shared distance
+    axis."""
     import matplotlib.pyplot as plt
 
     names = [n for n, r in runs.items() if not r["weak"]]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4 * len(names), 3.2), squeeze=False, sharey=True
+    )
     steps = budgets(runs)
     for ax, name in zip(axes[0], names, strict=True):
         est = -grid(runs[name], "d_loss", steps, "metrics")
         q = grid(runs[name], distance, steps)
-        for e_row, q_row in zip(est, q, strict=True):
-            ax.plot(e_row, q_row, marker=".", lw=0.5, ms=4)
+        seeds = [s["seed"] for s in runs[name]["summary"]["seeds"]]
+        for i, (seed, e_row, q_row) in enumerate(zip(seeds, est, q, strict=True)):
+            ax.plot(e_row, q_row, marker=".", lw=0.5, ms=4, color=f"C{i}", label=f"seed {seed}")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("-L_D (divergence estimate)", fontsize=8)
-        ax.set_ylabel(distance, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].set_ylabel(distance, fontsize=8)
+    axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -186,7 +210,9 @@ def plot_sensitivity(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fields = sorted({f for r in result["losses"].values() for p in r["points"] for f in p})
-    fig, axes = plt.subplots(1, len(fields), figsize=(3.2 * len(fields), 3.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(fields), figsize=(3.2 * len(fields), 3.2), squeeze=False, sharey=True
+    )
     for ax, field in zip(axes[0], fields, strict=True):
         for i, (loss, r) in enumerate(result["losses"].items()):
             xs = [p[field] for p in r["points"] if field in p]
@@ -197,8 +223,8 @@ def plot_sensitivity(result: dict, path: Path) -> None:
             ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(field, fontsize=8)
-        ax.set_ylabel(result["metric"], fontsize=8)
         ax.tick_params(labelsize=7)
+    axes[0, 0].set_ylabel(result["metric"], fontsize=8)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
