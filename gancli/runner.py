@@ -29,6 +29,7 @@ from gancli.quality.evaluator import Evaluator
 from gancli.quality.mixture import mean_std
 from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
 from gancli.stats import mean_ci
+from gancli.tensorboard import EventFile
 
 # Settings a resumed run may change: they do not alter the computation.
 RESUMABLE = {"steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep"}
@@ -313,6 +314,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
             rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
         append_jsonl(rd.metrics, rows)
+        events.scalars(rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
@@ -340,19 +342,27 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                 }
             )
         append_jsonl(rd.eval_log, rows)
+        events.scalars(rows)
         last = (x, rows)
         if not is_primary():
             return
+        png = rd.samples / f"step_{at:07d}.png"
         plots.save_panels(
-            rd.samples / f"step_{at:07d}.png",
+            png,
             list(x[:, :1000] if data.mixture is not None else x[:, :64]),
             [cfg.replica_name(i) for i in range(n_rep)],
             data.mixture,
             suptitle=f"{label} step {at}",
         )
+        events.image("samples", png, at)
 
     # closing(bar): a failed write stops the progress display before its one line prints
-    with rd.checkpointer(keep=cfg.keep) as ck, stop_requests() as stop, contextlib.closing(bar):
+    with (
+        rd.checkpointer(keep=cfg.keep) as ck,
+        stop_requests() as stop,
+        contextlib.closing(bar),
+        EventFile(run_dir, cfg.swept, start) as events,
+    ):
         if start == 0:
             evaluate(0)
         compiled_at = None
