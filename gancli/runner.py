@@ -331,12 +331,12 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         x, scores = evaluator(state)
         div = np.asarray(to_host(state.diverged_at))
         rows = []
-        for i, (label, s) in enumerate(zip(replicas, scores, strict=True)):
+        for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
             diverged = bool(div[i] >= 0)
             rows.append(
                 {
                     "step": at,
-                    **label,
+                    **replica,
                     "diverged": diverged,
                     **{k: _finite_or_none(v) for k, v in s.items()},
                 }
