@@ -46,20 +46,22 @@ def plot_training(runs: dict, path: Path) -> None:
 
 
 def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) -> None:
-    """Per run and metric: thin lines per seed, the mean and its 95% bootstrap band."""
+    """Per run and metric: thin lines per seed, the mean and its 95% bootstrap band; one
+    colour per loss, the weak generator's runs dashed."""
     import matplotlib.pyplot as plt
 
     keys = [distance] + ([coverage] if coverage else [])
     fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 3.6), squeeze=False)
     steps = sorted({r["step"] for run in runs.values() for r in run["eval"]})
+    losses = list(dict.fromkeys(r["loss"] for r in runs.values()))
     for ax, key in zip(axes[0], keys, strict=True):
-        for i, (name, run) in enumerate(runs.items()):
-            color = f"C{i}"
+        for name, run in runs.items():
+            color, ls = f"C{losses.index(run['loss'])}", "--" if run["weak"] else "-"
             values = grid(run, key, steps)
             for row in values:
-                ax.plot(steps, row, lw=0.4, alpha=0.35, color=color)
+                ax.plot(steps, row, lw=0.4, alpha=0.35, color=color, ls=ls)
             est = [stats.mean_ci(col) for col in values.T]
-            ax.plot(steps, [e.mean for e in est], lw=1.6, color=color, label=name)
+            ax.plot(steps, [e.mean for e in est], lw=1.6, color=color, ls=ls, label=name)
             ax.fill_between(
                 steps, [e.lo for e in est], [e.hi for e in est], color=color, alpha=0.15, lw=0
             )
