@@ -9,7 +9,7 @@ import numpy as np
 
 from gancli import plots, stats
 from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
-from gancli.report.runs import budgets, grid, series
+from gancli.report.runs import budgets, grid
 
 
 def plot_training(runs: dict, path: Path) -> None:
@@ -28,9 +28,9 @@ def plot_training(runs: dict, path: Path) -> None:
     for col, loss in zip(axes.T, losses, strict=True):
         for ax, key in zip(col, ("d_loss", "g_loss"), strict=True):
             for run in (r for r in runs.values() if r["loss"] == loss):
-                for i, s in enumerate(run["summary"]["seeds"]):
-                    x, y = series(run["metrics"], s["seed"], key)
-                    ax.plot(x, y, lw=0.8, color=f"C{i}", ls="--" if run["weak"] else "-")
+                steps = sorted({r["step"] for r in run["metrics"]})
+                for i, y in enumerate(grid(run, key, steps, "metrics")):
+                    ax.plot(steps, y, lw=0.8, color=f"C{i}", ls="--" if run["weak"] else "-")
             ax.set_title(f"{loss}: {key}", fontsize=9)
             ax.tick_params(labelsize=7)
         col[-1].set_xlabel("generator step", fontsize=8)

@@ -35,14 +35,6 @@ def metric_names(runs: dict) -> list[str]:
     return [k for k in first if k not in ("seed", "diverged_at")]
 
 
-def series(rows: list[dict], seed: int, key: str) -> tuple[np.ndarray, np.ndarray]:
-    pts = [(r["step"], r[key]) for r in rows if r["seed"] == seed and r.get(key) is not None]
-    if not pts:
-        return np.zeros(0), np.zeros(0)
-    s, v = zip(*pts, strict=True)
-    return np.asarray(s), np.asarray(v, float)
-
-
 def budgets(runs: dict) -> list[int]:
     """Evaluation steps after 0 that every run has."""
     common = None
