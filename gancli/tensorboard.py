@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import socket
+import struct
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -30,6 +31,7 @@ from gancli.rundir import warn
 
 SYNC_S = 5.0  # at most this long between a logged value and its sync to disk
 LABELS = ("step", "seed", "diverged")  # row fields that are not values
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def replica_tag(row: dict, swept: list[str]) -> str:
@@ -135,19 +137,22 @@ class EventFile:
             self._add(step, summaries, sync=False)
 
     def image(self, tag: str, png: str | Path, step: int) -> None:
-        """A PNG already written (the evaluation's sample panels) as an image at `step`."""
+        """A PNG already written (the evaluation's sample panels) as an image at `step`,
+        its bytes as they are (TensorBoard shows PNGs; nothing is decoded or re-encoded)."""
+        from tensorboardX.proto.summary_pb2 import Summary
+
         if self._writer is None:
             return
         try:
-            import matplotlib.image
-            from tensorboardX.summary import image
-
-            rgb = matplotlib.image.imread(str(png))[..., :3]
-            summary = image(tag, rgb, dataformats="HWC")
+            data = Path(png).read_bytes()
+            if data[:8] != PNG_SIGNATURE:
+                raise ValueError(f"{png} is not a PNG")
+            width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk comes first
         except Exception as e:
             self._fail(e)
             return
-        self._add(step, list(summary.value), sync=True)
+        image = Summary.Image(height=height, width=width, colorspace=4, encoded_image_string=data)
+        self._add(step, [Summary.Value(tag=tag, image=image)], sync=True)
 
     def close(self) -> None:
         if self._writer is None:
