@@ -26,6 +26,7 @@ from gancli.progress import TrainProgress
 from gancli.quality.evaluator import Evaluator
 from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
 from gancli.stats import mean_ci, mean_std
+from gancli.tensorboard import EventFile
 
 
 class TrainingStopped(Exception):
@@ -168,6 +169,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
             rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
         append_jsonl(rd.metrics, rows)
+        events.scalars(rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
@@ -184,30 +186,38 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         x, scores = evaluator(state)
         div = np.asarray(to_host(state.diverged_at))
         rows = []
-        for i, (label, s) in enumerate(zip(replicas, scores, strict=True)):
+        for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
             diverged = bool(div[i] >= 0)
             rows.append(
                 {
                     "step": at,
-                    **label,
+                    **replica,
                     "diverged": diverged,
                     **{k: _finite_or_none(v) for k, v in s.items()},
                 }
             )
         append_jsonl(rd.eval_log, rows)
+        events.scalars(rows)
         last = (x, rows)
         if not is_primary():
             return
+        png = rd.samples / f"step_{at:07d}.png"
         plots.save_panels(
-            rd.samples / f"step_{at:07d}.png",
+            png,
             list(x[:, :1000] if data.mixture is not None else x[:, :64]),
             [cfg.replica_name(i) for i in range(n_rep)],
             data.mixture,
             suptitle=f"{label} step {at}",
         )
+        events.image("samples", png, at)
 
     # closing(bar): a failed write stops the progress display before its one line prints
-    with rd.checkpointer(keep=cfg.keep) as ck, stop_requests() as stop, contextlib.closing(bar):
+    with (
+        rd.checkpointer(keep=cfg.keep) as ck,
+        stop_requests() as stop,
+        contextlib.closing(bar),
+        EventFile(run_dir, cfg.swept, start) as events,
+    ):
         if start == 0:
             evaluate(0)
         compiled_at = None

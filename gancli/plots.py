@@ -1,8 +1,14 @@
-"""Pictures of samples: 2-D scatters over the data's density, image grids."""
+"""Pictures of samples: 2-D scatters over the data's density, image grids.
+
+Image grids are drawn pixel for pixel: each sample pixel becomes an s x s block (nearest
+neighbour, s an integer), so no interpolation blurs them, and every panel has a caption
+above it saying whose samples they are (run, step, seed).
+"""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +18,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gancli.data.mixtures import Mixture2D  # noqa: E402
+
+GRID_PX = 512  # an image grid is upscaled by the largest integer keeping it within this
+DPI = 100
+CAPTION_PT = 9
+LINE_PX = 16  # one caption line at CAPTION_PT and DPI
+GAP_PX = 8  # between panels
 
 
 def _extent(mixture: Mixture2D) -> float:
@@ -49,45 +61,103 @@ def image_grid(images_NxHxWxC: np.ndarray, cols: int | None = None) -> np.ndarra
     return grid
 
 
-def draw_images(ax, images: np.ndarray, title: str = "", max_images: int = 64) -> None:
-    grid = image_grid(images[:max_images])
-    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=8)
+def grid_scale(grid_HxW: tuple[int, int]) -> int:
+    """The integer upscaling of a grid of this size: the largest within GRID_PX, at least 1."""
+    return max(1, GRID_PX // max(grid_HxW))
+
+
+def upscale(grid: np.ndarray, s: int) -> np.ndarray:
+    """Nearest neighbour: every pixel becomes an s x s block."""
+    return np.repeat(np.repeat(grid, s, axis=0), s, axis=1)
+
+
+def _wrap(text: str, width_px: int) -> list[str]:
+    chars = max(20, width_px // 7)  # about 7 px a character at CAPTION_PT
+    return [line for part in text.split("\n") for line in textwrap.wrap(part, chars) or [""]]
+
+
+def save_image_panels(
+    path: str | Path,
+    samples: list[np.ndarray | None],
+    captions: list[str],
+    cols: int | None = None,
+    title: str = "",
+    max_images: int = 64,
+) -> None:
+    """One grid per sample set (None: an empty cell), captioned above, at an integer scale.
+
+    The PNG is the upscaled grids pixel for pixel: a single set gives a PNG exactly
+    `upscale(image_grid(x), s)` wide, with its caption lines above."""
+    grids = [None if x is None else image_grid(np.asarray(x)[:max_images]) for x in samples]
+    gh = max(g.shape[0] for g in grids if g is not None)
+    gw = max(g.shape[1] for g in grids if g is not None)
+    s = grid_scale((gh, gw))
+    cell_w, n = gw * s, len(grids)
+    cols = cols or min(n, 4)
+    rows = math.ceil(n / cols)
+    wrapped = [_wrap(c, cell_w) for c in captions]
+    cap_h = LINE_PX * max(len(w) for w in wrapped) + 4
+    cell_h = cap_h + gh * s
+    title_h = LINE_PX * len(_wrap(title, cols * cell_w)) + 6 if title else 0
+    W = cols * cell_w + (cols - 1) * GAP_PX
+    H = title_h + rows * cell_h + (rows - 1) * GAP_PX
+    canvas = np.ones((H, W, 3))
+    texts = [(0, 0, "\n".join(_wrap(title, W)))] if title else []
+    for i, (g, lines) in enumerate(zip(grids, wrapped, strict=True)):
+        r, q = divmod(i, cols)
+        top, left = title_h + r * (cell_h + GAP_PX), q * (cell_w + GAP_PX)
+        texts.append((left, top, "\n".join(lines)))
+        if g is not None:
+            big = upscale(g, s)
+            if big.shape[-1] == 1:
+                big = np.repeat(big, 3, axis=-1)
+            canvas[top + cap_h : top + cap_h + big.shape[0], left : left + big.shape[1]] = big
+    fig = plt.figure(figsize=(W / DPI, H / DPI), dpi=DPI)
+    fig.figimage(canvas, xo=0, yo=0, origin="upper", resize=False)  # no resampling
+    for x, y, text in texts:
+        fig.text((x + 2) / W, 1 - (y + 2) / H, text, va="top", ha="left", fontsize=CAPTION_PT,
+                 linespacing=1.1)  # fmt: skip
+    save_figure(fig, path, dpi=DPI)
 
 
 def save_panels(
     path: str | Path,
-    samples: list[np.ndarray],
+    samples: list[np.ndarray | None],
     titles: list[str],
     mixture: Mixture2D | None,
     cols: int | None = None,
     suptitle: str = "",
 ) -> None:
-    """One panel per sample set (a seed, or a loss x seed), written atomically."""
+    """One panel per sample set (a seed, or a loss x seed), captioned, written atomically.
+
+    Images go through `save_image_panels` (nearest neighbour, integer scale); 2-D samples
+    are scatters over the data's modes. None leaves a panel empty."""
+    if mixture is None:
+        save_image_panels(path, samples, titles, cols, suptitle)
+        return
     n = len(samples)
     cols = cols or min(n, 4)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
+    lines = max(t.count("\n") + 1 for t in titles)
+    size = (3 * cols, (3.2 + 0.2 * lines) * rows + 0.3 * bool(suptitle))
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, x, t in zip(axes.flat, samples, titles, strict=False):
-        if mixture is not None:
-            draw_mixture(ax, x, mixture, t)
+        if x is None:
+            ax.axis("off")
+            ax.set_title(t, fontsize=8)
         else:
-            draw_images(ax, x, t)
+            draw_mixture(ax, x, mixture, t)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
     save_figure(fig, path)
 
 
-def save_figure(fig, path: str | Path) -> None:
+def save_figure(fig, path: str | Path, dpi: int = 110) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     tmp.replace(path)

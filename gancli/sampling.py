@@ -49,6 +49,15 @@ def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
     return run, (x if all_seeds else x[seed_index])
 
 
+def caption(run_dir, run, i: int, z_seed: int) -> str:
+    """'wgan-ring8: wgan on ring8, step 2000' over 'seed 1, lr_d 0.0002, z seed 0'."""
+    cfg = run.cfg
+    return (
+        f"{Path(run_dir).name}: {cfg.loss} on {Path(cfg.dataset).name}, step {run.step}\n"
+        f"{cfg.replica_name(i)}, z seed {z_seed}"
+    )
+
+
 def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=False, z_seed=0):
     out_file = Path(out_file)
     if out_file.suffix.lower() not in (".png", ".npy", ""):
@@ -58,7 +67,7 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
     png, npy = out_file.with_suffix(".png"), out_file.with_suffix(".npy")
     sets = list(x) if all_seeds else [x]
     which = range(run.cfg.num_replicas) if all_seeds else [seed_index]
-    titles = [f"{run.cfg.loss} {run.cfg.replica_name(i)}, step {run.step}" for i in which]
+    titles = [caption(run_dir, run, i, z_seed) for i in which]
     # Write both beside their targets, then rename: nothing is left half-written, and
     # both get the usual permissions (umask), as any file the user asks for.
     try:

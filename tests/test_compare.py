@@ -12,8 +12,8 @@ from scipy.stats import spearmanr
 from gancli import compare
 from gancli.cli import main
 from gancli.config import ConfigError
-from gancli.report import build as report
 from gancli.report import claims
+from gancli.report.runs import load_runs
 from tests.conftest import TINY
 
 
@@ -63,7 +63,7 @@ def test_every_file_with_the_right_columns(comparison_dir):
 
 def test_tracking_figures_match_a_direct_computation(comparison_dir):
     out, c = comparison_dir
-    runs = report.load_runs(c, out)
+    runs = load_runs(c, out)
     claim = claims.claim_tracking(runs, "w1")
     metrics = [json.loads(x) for x in (out / "wgan" / "metrics.jsonl").read_text().splitlines()]
     evals = [json.loads(x) for x in (out / "wgan" / "eval.jsonl").read_text().splitlines()]
@@ -89,7 +89,7 @@ def test_claim1_figures_match_the_probes(comparison_dir):
     assert rejected.any(), "the probe's D should learn to reject G's initial samples"
     # minimax's gradient really is the smaller one once D rejects (the math, not a verdict)
     assert np.median(ns[rejected] / mm[rejected]) > 1
-    claim = claims.claim_gradient(probe, escape, report.load_runs(c, out))
+    claim = claims.claim_gradient(probe, escape, load_runs(c, out))
     assert claim["figures"]["probe_median_ratio_ns_over_mm"] == pytest.approx(
         np.median(ns[rejected] / mm[rejected])
     )

@@ -10,34 +10,21 @@ and its headline says where it holds. Every "better" comes from a test over seed
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
-from scipy.stats import rankdata
 
 from gancli import stats
+from gancli.report.runs import at_step, budgets
+from gancli.report.tracking import MIN_SEEDS, cross_seed_rho, estimate_and_quality, within_run_rhos
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 REJECT = 0.1  # mean D(G(z)) below this: D rejects G's samples confidently
 CONVERGED_HQ = 0.5  # a seed has converged when half its samples are high quality
 LEARNED_HQ = 0.1  # ... and has learned something when a tenth are
-MIN_SEEDS = 4  # fewest seeds for an interval that means anything
 CROSS_RESAMPLES = 2000
 
-# Published GAN rows for mode coverage: a mode counts with >= 1 high-quality sample
-# (`modes_any`). Their architectures and budgets differ from a comparison's: context,
-# not a target (experiments/reproduce follows each paper's own setup).
-ANCHORS = {
-    "ring8": [("VEEGAN Table 1, GAN, 5 runs", 1.0, None, 99.3)],
-    "grid25": [
-        ("VEEGAN Table 1, GAN, 5 runs", 3.3, None, 0.5),
-        ("PacGAN Table 1, GAN, 10 trials", 17.3, 0.8, 94.8),
-    ],
-    "ring8-pacgan": [("PacGAN Table 1, GAN, 10 trials", 6.3, 0.5, 98.2)],
-}
 
-
-# ---- reading the logs ---------------------------------------------------------------------
+# ---- which metric, which verdict -----------------------------------------------------------
 
 
 def distance_metric(names: list[str]) -> str:
@@ -47,32 +34,6 @@ def distance_metric(names: list[str]) -> str:
 
 def coverage_metric(names: list[str]) -> str | None:
     return next((m for m in ("modes", "classes") if m in names), None)
-
-
-def budgets(runs: dict) -> list[int]:
-    """Evaluation steps after 0 that every run has."""
-    common = None
-    for run in runs.values():
-        steps = {r["step"] for r in run["eval"] if r["step"] > 0}
-        common = steps if common is None else common & steps
-    return sorted(common or [])
-
-
-def at_step(run: dict, step: int, key: str) -> list[float]:
-    """Per seed (in seed order), the value of `key` in the evaluation at `step` (NaN if none)."""
-    return grid(run, key, [step])[:, 0].tolist()
-
-
-def grid(run: dict, key: str, steps: list[int], source: str = "eval") -> np.ndarray:
-    """(seeds, steps) array of `key` from the eval or metrics log; NaN where missing."""
-    seeds = [s["seed"] for s in run["summary"]["seeds"]]
-    col = {t: i for i, t in enumerate(steps)}
-    row = {s: i for i, s in enumerate(seeds)}
-    out = np.full((len(seeds), len(steps)), np.nan)
-    for r in run[source]:
-        if r["step"] in col and r["seed"] in row and r.get(key) is not None:
-            out[row[r["seed"]], col[r["step"]]] = r[key]
-    return out
 
 
 def headline(by_budget: list[dict]) -> str:
@@ -272,54 +233,6 @@ def coverage_histogram(runs: dict, coverage: str, num_modes: int) -> dict:
 # ---- claim 3: the WGAN loss tracks quality ------------------------------------------------
 
 
-def spearman_rows(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
-    """Spearman correlation along `axis` (ties get average ranks); NaN where constant."""
-    ra, rb = rankdata(a, axis=axis), rankdata(b, axis=axis)
-    ra = ra - ra.mean(axis=axis, keepdims=True)
-    rb = rb - rb.mean(axis=axis, keepdims=True)
-    num = (ra * rb).sum(axis=axis)
-    den = np.sqrt((ra**2).sum(axis=axis) * (rb**2).sum(axis=axis))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
-def _estimate_and_quality(run: dict, distance: str, steps: list[int]):
-    """(-L_D, distance) as (seeds, steps) arrays over seeds that never diverged."""
-    est = -grid(run, "d_loss", steps, "metrics")
-    q = grid(run, distance, steps)
-    ok = np.isfinite(est).all(1) & np.isfinite(q).all(1)
-    return est[ok], q[ok]
-
-
-def within_run_rhos(est: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Per seed: Spearman over the steps (the WGAN paper's own evidence: its curves)."""
-    if est.shape[1] < 4:
-        return np.zeros(0)
-    r = spearman_rows(est, q, axis=1)
-    return r[np.isfinite(r)]
-
-
-def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:
-    """Mean over the defined values; NaN (without a warning) where none is."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(x, axis=axis)
-
-
-def cross_seed_rho(est: np.ndarray, q: np.ndarray, resamples: int = 0):
-    """Time removed: at each step, Spearman across seeds; averaged over steps.
-
-    With `resamples`, also that statistic on seed-resampled copies (cluster bootstrap)."""
-    if est.shape[0] < MIN_SEEDS or not est.size:
-        return float("nan"), np.zeros(0)
-    point = float(_nanmean(spearman_rows(est, q, axis=0), axis=0))
-    if not resamples:
-        return point, np.zeros(0)
-    rng = np.random.default_rng(stats.BOOT_SEED)
-    idx = rng.integers(0, est.shape[0], (resamples, est.shape[0]))
-    return point, _nanmean(spearman_rows(est[idx], q[idx], axis=1), axis=1)
-
-
 def claim_tracking(runs: dict, distance: str) -> dict:
     """3. The WGAN critic's loss tracks sample quality; the other losses' do not."""
     names = [n for n, r in runs.items() if not r["weak"]]
@@ -329,7 +242,7 @@ def claim_tracking(runs: dict, distance: str) -> dict:
         steps = [t for t in all_steps if t <= b]
         within, cross, boot = {}, {}, {}
         for name in names:
-            est, q = _estimate_and_quality(runs[name], distance, steps)
+            est, q = estimate_and_quality(runs[name], distance, steps)
             within[name] = within_run_rhos(est, q)
             cross[name], boot[name] = cross_seed_rho(est, q, CROSS_RESAMPLES)
         row: dict = {
