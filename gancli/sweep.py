@@ -140,11 +140,3 @@ def parse_list(text: str, flag: str) -> float | list[float]:
     if not vals:
         raise ConfigError(f"{flag} takes a number or a comma-separated list, got {text!r}")
     return vals[0] if len(vals) == 1 else vals
-
-
-def to_toml(sweep: tuple) -> str:
-    """The [sweep] table of a resolved config: its points, explicitly."""
-    if not sweep:
-        return ""
-    rows = ", ".join("{" + ", ".join(f"{k} = {v!r}" for k, v in p) + "}" for p in sweep)
-    return f"\n[sweep]\npoints = [{rows}]\n"
