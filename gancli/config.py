@@ -23,6 +23,9 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
 IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
 INITS = ("default", "normal", "glorot_uniform")
+# The built-in datasets: gancli.data.mixtures.MIXTURES' keys, then digits. Named here so
+# that --help and shell completion need not import JAX; tests/test_config.py keeps them equal.
+DATASETS = ("ring8", "grid25", "ring8-pacgan", "digits")
 UPDATES = ("alternating", "simultaneous")
 
 
@@ -266,7 +269,7 @@ def validate_choices(cfg: Config) -> None:
         if not os.path.exists(cfg.dataset):
             raise ConfigError(
                 f"unknown dataset '{cfg.dataset}': choose one of "
-                f"{', '.join([*MIXTURES, 'digits'])} or give the path of an IDX or .npz file"
+                f"{', '.join(DATASETS)} or give the path of an IDX or .npz file"
             )
 
 

@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             code = e.exit_code
     except typer.Exit as e:
         code = e.exit_code
+    except SystemExit:  # shell completion's answer: the clause below would import JAX
+        raise
     except (typer.Abort, KeyboardInterrupt):
         log("interrupted")
         code = 130

@@ -12,12 +12,10 @@ from typing import Annotated, Any, Literal
 import typer
 
 from gancli import config as config_lib
-from gancli.config import CHOICES, SWEEPABLE, Config, ConfigError
-from gancli.data.mixtures import MIXTURES
+from gancli.config import CHOICES, DATASETS, SWEEPABLE, Config, ConfigError
 
 TRAIN = Config()
 COMPARE = Config(**config_lib.COMPARE_DEFAULTS)
-DATASETS = (*MIXTURES, "digits")
 
 _LIST = " A comma-separated list sweeps it: every combination trains in one program."
 HELP = {
