@@ -258,7 +258,6 @@ def validate_choices(cfg: Config) -> None:
             raise ConfigError(
                 f"unknown {name.replace('_', ' ')} '{v}': choose one of {', '.join(choices)}"
             )
-    from gancli.data.mixtures import MIXTURES
 
     if cfg.generator_variant in IMAGE_ONLY_VARIANTS and not is_image_dataset(cfg.dataset):
         raise ConfigError(
