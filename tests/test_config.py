@@ -66,3 +66,38 @@ def test_bad_files(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(C.ConfigError, match="config file not found"):
         C.load(tmp_path / "nope.toml")
+
+
+def test_toml_round_trip_with_a_sweep_and_awkward_strings(tmp_path):
+    cfg = C.from_mapping({"clip": [0.005, 0.01], "lr_d": [5e-5, 2e-4], "loss": "wgan"})
+    cfg = cfg.replace(dataset='data/"odd" \\ name.npz', eval_samples=300, beta2=0.95)
+    C.save(cfg, tmp_path / "c.toml")
+    again = C.load(tmp_path / "c.toml")
+    assert again == cfg and len(again.points) == 4
+
+
+def test_help_defaults_are_what_resolve_fills_in():
+    for loss in C.LOSS_NAMES:
+        r = C.resolve(C.Config(loss=loss))
+        for name in ("optimizer", "n_critic", "lr_d", "lr_g"):
+            text = C.describe_default(name)
+            shown = {part.split(" for ")[1]: part.split(" for ")[0]
+                     for part in text.split("; ")[0].split(", ")}  # fmt: skip
+            mine = next(v for k, v in shown.items() if loss in k.split("/"))
+            assert mine == C._short(getattr(r, name)), (loss, name, text)
+    image = C.resolve(C.Config(dataset="digits"))
+    assert f"{C._short(image.lr_d)} for adam on images" in C.describe_default("lr_d")
+    assert f"{image.z_dim} for images" in C.describe_default("z_dim")
+    assert C.describe_default("steps", C.Config(steps=123)) == "123"
+
+
+def test_dataset_names_are_the_mixtures_and_digits():
+    from gancli.data.mixtures import MIXTURES
+
+    assert C.DATASETS == (*MIXTURES, "digits")
+
+
+def test_unknown_settings_name_the_close_ones(tmp_path):
+    (tmp_path / "c.toml").write_text("eval_sample = 10\n")
+    with pytest.raises(C.ConfigError, match=r"unknown setting 'eval_sample' .*'eval_samples'"):
+        C.load(tmp_path / "c.toml")
