@@ -15,6 +15,10 @@ from typing import Any
 
 import tomli_w
 
+from gancli import sweep as sweep_lib
+from gancli.errors import ConfigError
+from gancli.sweep import SWEEPABLE
+
 LOSS_NAMES = ("gan", "nsgan", "wgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 # Weakened generators for the robustness claim. MLP (2-D): narrow = 1/2 width, thin = 1/8.
@@ -23,19 +27,10 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
 IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
 INITS = ("default", "normal", "glorot_uniform")
+UPDATES = ("alternating", "simultaneous")
 # The built-in datasets: gancli.data.mixtures.MIXTURES' keys, then digits. Named here so
 # that --help and shell completion need not import JAX; tests/test_config.py keeps them equal.
 DATASETS = ("ring8", "grid25", "ring8-pacgan", "digits")
-UPDATES = ("alternating", "simultaneous")
-
-
-# Scalars the compiled step reads from the state, so a sweep trains many values of them in
-# one program (the replica axis). Everything else changes the program's structure.
-SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
-
-
-class ConfigError(ValueError):
-    """A bad experiment: the message is one line a user can act on."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,8 +368,6 @@ def from_mapping(values: Mapping[str, Any], base: Config | None = None, source: 
     scalars = set(clean) & set(SWEEPABLE)
     if table is None and not grid_values and not (scalars and base.sweep):
         return cfg
-    from gancli import sweep as sweep_lib
-
     points = sweep_lib.from_table(table, where) if table is not None else cfg.points
     grid_points = sweep_lib.grid(grid_values, where) if grid_values else []
     # a scalar beside a [sweep] table in the same file is the default for points that do not

@@ -29,8 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from gancli.config import SWEEPABLE, ConfigError
+from gancli.errors import ConfigError
 
+# Scalars the compiled step reads from the state, so a sweep trains many values of them in
+# one program (the replica axis). Everything else changes the program's structure.
+SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
 DISTRIBUTIONS = ("log_uniform", "uniform", "choice")
 
 
