@@ -114,6 +114,10 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     code, out, err = run(["eval", str(out_dir), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["step"] == 40 and len(json.loads(out)["seeds"]) == 2
+    argv_sample = ["sample", str(out_dir), "--n", "10", "--out", str(tmp_path / "s.png"), "--json"]
+    code, out, err = run(argv_sample, capsys)
+    assert code == 0, err
+    assert sorted(json.loads(out)["files"]) == [str(tmp_path / "s.npy"), str(tmp_path / "s.png")]
 
     # an existing non-empty --out is refused without --force, accepted with it
     code, _, err = run(argv + TINY_FLAGS, capsys)
@@ -264,3 +268,12 @@ def test_shell_completion_is_offered_and_completes_choices(monkeypatch, capsys):
            "COMP_WORDS": "gancli train --loss ", "COMP_CWORD": "3"}  # fmt: skip
     p = subprocess.run([sys.executable, "-m", "gancli"], env=env, capture_output=True, text=True)
     assert p.stdout.split() == ["gan", "nsgan", "wgan"], p.stderr
+
+
+def test_compare_losses_json_is_one_document(tmp_path, monkeypatch, capsys):
+    from gancli import compare
+
+    result = {"dataset": "ring8", "claims": [{"claim": "c", "headline": "h"}], "x": float("inf")}
+    monkeypatch.setattr(compare, "run_comparison", lambda *a, **kw: result)
+    code, out, _ = run(["compare-losses", "--out", str(tmp_path), "--json"], capsys)
+    assert code == 0 and json.loads(out) == {**result, "x": None}

@@ -157,6 +157,7 @@ def compare_losses(
     ] = None,
     tune_seeds: Annotated[int, typer.Option(help="Tuning seeds per point (with --tune).")] = 2,
     quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Train every loss over the same seeds and data; report and test the theory's claims."""
     from gancli import compare
@@ -175,6 +176,14 @@ def compare_losses(
         comparison = dataclasses.replace(comparison, escape_steps=escape_steps)
     target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
     result = compare.run_comparison(comparison, target, quiet=quiet, log=log, force=force)
+    tuned = None
+    if tune is not None:
+        from gancli.tune import run_tuning
+
+        tuned = run_tuning(comparison, target, tune, tune_seeds, quiet, log, force)
+    if as_json:
+        print_json(result if tuned is None else {**result, "tuning": tuned})
+        return
     from gancli.report.build import table_rows
 
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
@@ -184,11 +193,9 @@ def compare_losses(
     for i, c in enumerate(result["claims"], 1):
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
-    if tune is not None:
+    if tuned is not None:
         from gancli.report.build import fmt_ci
-        from gancli.tune import run_tuning
 
-        tuned = run_tuning(comparison, target, tune, tune_seeds, quiet, log, force)
         metric = tuned["metric"]
         for loss, r in tuned["losses"].items():
             point = ", ".join(f"{k} {v:.3g}" for k, v in r["best_point"].items())

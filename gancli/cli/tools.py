@@ -28,11 +28,15 @@ def sample(
         bool, typer.Option(help="Every replica: (S, N, ...), a panel each.")
     ] = False,
     z_seed: Annotated[int, typer.Option(help="Seed of the latent noise.")] = 0,
+    as_json: Json = False,
 ) -> None:
     """Draw samples from a run's checkpoint; write a PNG and a .npy."""
     from gancli import sampling
 
     paths = sampling.sample_to_files(run_dir, n, out_file, step, seed_index, all_seeds, z_seed)
+    if as_json:
+        print_json({"files": [str(p) for p in paths]})
+        return
     for p in paths:
         out.print(str(p))
 
