@@ -209,43 +209,6 @@ def resolve(cfg: Config) -> Config:
     return cfg
 
 
-def _short(v: Any) -> str:
-    """5e-05 -> '5e-5', 0.0001 -> '1e-4', True -> 'true': numbers as a reader writes them."""
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float) and v and not 1e-3 <= abs(v) < 1e4:
-        mantissa, exp = f"{v:e}".split("e")
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exp)}"
-    return str(v)
-
-
-def _per_loss(key: str) -> str:
-    """'adam for gan/nsgan, rmsprop for wgan': a LOSS_DEFAULTS entry, losses grouped."""
-    by_value: dict[Any, list[str]] = {}
-    for loss, d in LOSS_DEFAULTS.items():
-        by_value.setdefault(d[key], []).append(loss)
-    return ", ".join(f"{_short(v)} for {'/'.join(losses)}" for v, losses in by_value.items())
-
-
-def describe_default(name: str, base: Config | None = None) -> str:
-    """A field's default as help text; where it depends on other settings, how (from
-    LOSS_DEFAULTS, SHAPE_DEFAULTS and IMAGE_ADAM_LR, so help never drifts from `resolve`)."""
-    value = getattr(base or Config(), name)
-    if value is not None:
-        return _short(value)
-    if name in ("optimizer", "n_critic"):
-        return _per_loss(name)
-    if name in ("lr_g", "lr_d"):
-        return f"{_per_loss('lr')}; {_short(IMAGE_ADAM_LR)} for adam on images"
-    if name in ("z_dim", "hidden"):
-        return ", ".join(f"{d[name]} for {kind}" for kind, d in SHAPE_DEFAULTS.items())
-    if name in ("g_hidden", "g_depth", "d_hidden", "d_depth"):
-        return f"the {name[2:]} setting"
-    if name == "image_size":
-        return "the dataset's own, padded to a power of two"
-    raise KeyError(f"no default described for {name}")
-
-
 def validate_choices(cfg: Config) -> None:
     for name, choices in CHOICES.items():
         v = getattr(cfg, name)

@@ -226,10 +226,11 @@ def _options(command: str) -> dict:
 
 def test_help_shows_choices_and_the_defaults_config_uses():
     from gancli import config as C
+    from gancli.cli.options import describe_default
 
     train = _options("train")
     assert train["--steps"].help.endswith(f"[default: {C.Config().steps}]")
-    assert train["--lr-d"].help.endswith(f"[default: {C.describe_default('lr_d')}]")
+    assert train["--lr-d"].help.endswith(f"[default: {describe_default('lr_d')}]")
     compare = _options("compare-losses")
     assert compare["--steps"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['steps']}]")
     assert compare["--seeds"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['seeds']}]")
@@ -277,3 +278,21 @@ def test_compare_losses_json_is_one_document(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(compare, "run_comparison", lambda *a, **kw: result)
     code, out, _ = run(["compare-losses", "--out", str(tmp_path), "--json"], capsys)
     assert code == 0 and json.loads(out) == {**result, "x": None}
+
+
+def test_help_defaults_are_what_resolve_fills_in():
+    from gancli import config as C
+    from gancli.cli.options import _short, describe_default
+
+    for loss in C.LOSS_NAMES:
+        r = C.resolve(C.Config(loss=loss))
+        for name in ("optimizer", "n_critic", "lr_d", "lr_g"):
+            text = describe_default(name)
+            shown = {part.split(" for ")[1]: part.split(" for ")[0]
+                     for part in text.split("; ")[0].split(", ")}  # fmt: skip
+            mine = next(v for k, v in shown.items() if loss in k.split("/"))
+            assert mine == _short(getattr(r, name)), (loss, name, text)
+    image = C.resolve(C.Config(dataset="digits"))
+    assert f"{_short(image.lr_d)} for adam on images" in describe_default("lr_d")
+    assert f"{image.z_dim} for images" in describe_default("z_dim")
+    assert describe_default("steps", C.Config(steps=123)) == "123"

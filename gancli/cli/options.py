@@ -46,6 +46,43 @@ HELP = {
 }
 
 
+def _short(v: Any) -> str:
+    """5e-05 -> '5e-5', 0.0001 -> '1e-4', True -> 'true': numbers as a reader writes them."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float) and v and not 1e-3 <= abs(v) < 1e4:
+        mantissa, exp = f"{v:e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exp)}"
+    return str(v)
+
+
+def _per_loss(key: str) -> str:
+    """'adam for gan/nsgan, rmsprop for wgan': a LOSS_DEFAULTS entry, losses grouped."""
+    by_value: dict[Any, list[str]] = {}
+    for loss, d in config_lib.LOSS_DEFAULTS.items():
+        by_value.setdefault(d[key], []).append(loss)
+    return ", ".join(f"{_short(v)} for {'/'.join(losses)}" for v, losses in by_value.items())
+
+
+def describe_default(name: str, base: Config = TRAIN) -> str:
+    """A field's default as help text; where it depends on other settings, how (from
+    config's LOSS_DEFAULTS, SHAPE_DEFAULTS and IMAGE_ADAM_LR, which `resolve` uses too)."""
+    value = getattr(base, name)
+    if value is not None:
+        return _short(value)
+    if name in ("optimizer", "n_critic"):
+        return _per_loss(name)
+    if name in ("lr_g", "lr_d"):
+        return f"{_per_loss('lr')}; {_short(config_lib.IMAGE_ADAM_LR)} for adam on images"
+    if name in ("z_dim", "hidden"):
+        return ", ".join(f"{d[name]} for {kind}" for kind, d in config_lib.SHAPE_DEFAULTS.items())
+    if name in ("g_hidden", "g_depth", "d_hidden", "d_depth"):
+        return f"the {name[2:]} setting"
+    if name == "image_size":
+        return "the dataset's own, padded to a power of two"
+    raise KeyError(f"no default described for {name}")
+
+
 def setting(name: str, base: Config = TRAIN, sweep: bool = False) -> Any:
     """The option of Config field `name`: `None` unless given, so a --config file and
     --set values below it show through; its help shows `base`'s default.
@@ -63,7 +100,7 @@ def setting(name: str, base: Config = TRAIN, sweep: bool = False) -> Any:
         extra = dict(metavar=f"<{'|'.join(DATASETS)}|PATH>", autocompletion=lambda: DATASETS)
     elif sweep and name in SWEEPABLE:
         kind, extra, help = str, dict(metavar="<float,...>"), help + _LIST
-    help += f"  [default: {config_lib.describe_default(name, base)}]"
+    help += f"  [default: {describe_default(name, base)}]"
     option = typer.Option(*decls, help=help, show_default=False, **extra)
     return Annotated[kind | None, option]
 
