@@ -32,6 +32,7 @@ def run(argv, capsys):
         (["train", "--from-step", "3"], "--from-step needs --resume"),
         (["sample"], "Missing argument"),
         (["bench", "--steps", "0"], "--steps must be at least 1"),
+        (["bench", "--sweep-model", "huge"], "--sweep-model must be default or narrow"),
         (["compare-losses", "--weak-variant", "tiny"], "--weak-variant must be one of"),
         (["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs': choose one of adam"),
         (["train", "--set", "stepz=3"], "unknown setting 'stepz' in --set (did you mean 'steps'"),

@@ -80,13 +80,11 @@ def bench(
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
+    if sweep_model not in SWEEP_MODELS:  # checked before minutes of benchmarking, not after
+        raise ConfigError(f"--sweep-model must be {' or '.join(SWEEP_MODELS)}, got {sweep_model!r}")
     if sweep:
         from gancli.bench.sweep import run_sweep_bench
 
-        if sweep_model not in SWEEP_MODELS:
-            raise ConfigError(
-                f"--sweep-model must be {' or '.join(SWEEP_MODELS)}, got {sweep_model!r}"
-            )
         result = run_sweep_bench(steps=steps or 1000, log=log, model=sweep_model)
         if as_json:
             print_json(result)
