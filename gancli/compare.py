@@ -16,14 +16,11 @@ from typing import Any
 
 from gancli import config as config_lib
 from gancli import runner
-from gancli.config import HOST_FIELDS, LOSS_NAMES, Config, ConfigError
+from gancli.config import COMPARE_DEFAULTS, HOST_FIELDS, LOSS_NAMES, Config, ConfigError
 from gancli.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
 COMPARE_KEYS = ("losses", "weak_variant", "escape_steps")
-# Defaults sized so that 3 losses x 2 generators x 8 seeds finish in minutes on 2 cores.
-COMPARE_DEFAULTS = dict(steps=3000, seeds=8, batch_size=64, eval_every=150, log_every=50,
-                        checkpoint_every=1500, eval_samples=2500)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)

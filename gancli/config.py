@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import tomllib
@@ -11,6 +12,12 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import tomli_w
+
+from gancli import sweep as sweep_lib
+from gancli.errors import ConfigError
+from gancli.sweep import SWEEPABLE
 
 LOSS_NAMES = ("gan", "nsgan", "wgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -21,18 +28,12 @@ GENERATOR_VARIANTS = ("default", "narrow", "thin", "nobn", "nobn-const", "mlp")
 IMAGE_ONLY_VARIANTS = ("nobn", "nobn-const", "mlp")
 INITS = ("default", "normal", "glorot_uniform")
 UPDATES = ("alternating", "simultaneous")
-
-
-# Scalars the compiled step reads from the state, so a sweep trains many values of them in
-# one program (the replica axis). Everything else changes the program's structure.
-SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
+# The built-in datasets: gancli.data.mixtures.MIXTURES' keys, then digits. Named here so
+# that --help and shell completion need not import JAX; tests/test_config.py keeps them equal.
+DATASETS = ("ring8", "grid25", "ring8-pacgan", "digits")
 # Settings of the host loop only: they may change on --resume and never change the
 # compiled program.
 HOST_FIELDS = ("steps", "log_every", "eval_every", "eval_samples", "checkpoint_every", "keep")
-
-
-class ConfigError(ValueError):
-    """A bad experiment: the message is one line a user can act on."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,12 +144,22 @@ LOSS_DEFAULTS = {
     "wgan": dict(optimizer="rmsprop", lr=5e-5, n_critic=5),
 }
 IMAGE_ADAM_LR = 2e-4
+# compare-losses' base experiment, sized so that 3 losses x 2 generators x 8 seeds finish in
+# minutes on 2 cores.
+COMPARE_DEFAULTS = dict(steps=3000, seeds=8, batch_size=64, eval_every=150, log_every=50,
+                        checkpoint_every=1500, eval_samples=2500)  # fmt: skip
+# Per kind of data: 2-D mixtures train MLPs, images DCGANs (CPU-sized widths).
+SHAPE_DEFAULTS = {"2-D data": dict(z_dim=2, hidden=128), "images": dict(z_dim=64, hidden=32)}
+# The fields that take one of a fixed set of names.
+CHOICES = {"loss": LOSS_NAMES, "optimizer": OPTIMIZERS, "generator_variant": GENERATOR_VARIANTS,
+           "init": INITS, "updates": UPDATES}  # fmt: skip
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 _HINTS = typing.get_type_hints(Config)
 
 
-def _base_type(name: str) -> type:
+def field_type(name: str) -> type:
+    """The type a field holds when set: `int` for `int | None`."""
     hint = _HINTS[name]
     if isinstance(hint, types.UnionType):
         return next(a for a in typing.get_args(hint) if a is not type(None))
@@ -165,12 +176,13 @@ def coerce(name: str, value: Any, source: str = "") -> Any:
     """Check one field's type; ints are accepted where floats are expected."""
     where = f" in {source}" if source else ""
     if name not in FIELDS or name == "sweep":
-        close = [f for f in FIELDS if f.replace("_", "") == name.replace("_", "").replace("-", "")]
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        names = [f for f in FIELDS if f != "sweep"]
+        close = difflib.get_close_matches(name.replace("-", "_"), names, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         raise ConfigError(f"unknown setting '{name}'{where}{hint}")
     if value is None:
         return None
-    want = _base_type(name)
+    want = field_type(name)
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, want) or (want is int and isinstance(value, bool)):
@@ -185,13 +197,12 @@ def resolve(cfg: Config) -> Config:
     validate_choices(cfg)
     d = LOSS_DEFAULTS[cfg.loss]
     opt = cfg.optimizer or d["optimizer"]
-    lr = d["lr"]
-    if is_image_dataset(cfg.dataset) and opt == "adam":
-        lr = IMAGE_ADAM_LR
     image = is_image_dataset(cfg.dataset)
+    lr = IMAGE_ADAM_LR if image and opt == "adam" else d["lr"]
+    shape = SHAPE_DEFAULTS["images" if image else "2-D data"]
     cfg = cfg.replace(
-        z_dim=cfg.z_dim if cfg.z_dim is not None else (64 if image else 2),
-        hidden=cfg.hidden if cfg.hidden is not None else (32 if image else 128),
+        z_dim=cfg.z_dim if cfg.z_dim is not None else shape["z_dim"],
+        hidden=cfg.hidden if cfg.hidden is not None else shape["hidden"],
         optimizer=opt,
         lr_g=cfg.lr_g if cfg.lr_g is not None else lr,
         lr_d=cfg.lr_d if cfg.lr_d is not None else lr,
@@ -202,22 +213,12 @@ def resolve(cfg: Config) -> Config:
 
 
 def validate_choices(cfg: Config) -> None:
-    if cfg.loss not in LOSS_NAMES:
-        raise ConfigError(f"unknown loss '{cfg.loss}': choose one of {', '.join(LOSS_NAMES)}")
-    if cfg.optimizer is not None and cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"unknown optimizer '{cfg.optimizer}': choose one of {', '.join(OPTIMIZERS)}"
-        )
-    if cfg.generator_variant not in GENERATOR_VARIANTS:
-        raise ConfigError(
-            f"unknown generator variant '{cfg.generator_variant}': "
-            f"choose one of {', '.join(GENERATOR_VARIANTS)}"
-        )
-    if cfg.init not in INITS:
-        raise ConfigError(f"unknown init '{cfg.init}': choose one of {', '.join(INITS)}")
-    if cfg.updates not in UPDATES:
-        raise ConfigError(f"unknown updates '{cfg.updates}': choose one of {', '.join(UPDATES)}")
-    from gancli.data.mixtures import MIXTURES
+    for name, choices in CHOICES.items():
+        v = getattr(cfg, name)
+        if v not in choices and not (v is None and FIELDS[name].default is None):
+            raise ConfigError(
+                f"unknown {name.replace('_', ' ')} '{v}': choose one of {', '.join(choices)}"
+            )
 
     if cfg.generator_variant in IMAGE_ONLY_VARIANTS and not is_image_dataset(cfg.dataset):
         raise ConfigError(
@@ -228,7 +229,7 @@ def validate_choices(cfg: Config) -> None:
         if not os.path.exists(cfg.dataset):
             raise ConfigError(
                 f"unknown dataset '{cfg.dataset}': choose one of "
-                f"{', '.join([*MIXTURES, 'digits'])} or give the path of an IDX or .npz file"
+                f"{', '.join(DATASETS)} or give the path of an IDX or .npz file"
             )
 
 
@@ -333,8 +334,6 @@ def from_mapping(values: Mapping[str, Any], base: Config | None = None, source: 
     scalars = set(clean) & set(SWEEPABLE)
     if table is None and not grid_values and not (scalars and base.sweep):
         return cfg
-    from gancli import sweep as sweep_lib
-
     points = sweep_lib.from_table(table, where) if table is not None else cfg.points
     grid_points = sweep_lib.grid(grid_values, where) if grid_values else []
     # a scalar beside a [sweep] table in the same file is the default for points that do not
@@ -365,25 +364,17 @@ def load(path: str | os.PathLike, base: Config | None = None) -> Config:
     return from_mapping(read_toml(path), base, source=str(path))
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise TypeError(f"cannot write {v!r} to TOML")
-
-
 def to_toml(cfg: Config | Mapping[str, Any], header: str = "") -> str:
+    """TOML text (tomli-w) of a config, its sweep as explicit [sweep] points, or of a
+    flat mapping; `None` values are left out (they mean "the default")."""
     items = cfg.to_dict() if isinstance(cfg, Config) else dict(cfg)
-    lines = [f"# {line}" for line in header.splitlines()]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in items.items() if v is not None]
-    return "\n".join(lines) + "\n"
+    table: dict[str, Any] = {k: v for k, v in items.items() if v is not None}
+    if isinstance(cfg, Config) and cfg.sweep:
+        table["sweep"] = {"points": cfg.points}
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    return comments + tomli_w.dumps(table)
 
 
 def save(cfg: Config, path: str | os.PathLike) -> None:
-    from gancli.sweep import to_toml as sweep_toml
-
     header = "Resolved gancli experiment: rerun with `gancli train --config <this file>`."
-    Path(path).write_text(to_toml(cfg, header) + sweep_toml(cfg.sweep))
+    Path(path).write_text(to_toml(cfg, header))

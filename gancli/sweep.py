@@ -29,8 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from gancli.config import SWEEPABLE, ConfigError
+from gancli.errors import ConfigError
 
+# Scalars the compiled step reads from the state, so a sweep trains many values of them in
+# one program (the replica axis). Everything else changes the program's structure.
+SWEEPABLE = ("lr_g", "lr_d", "beta1", "beta2", "clip")
 DISTRIBUTIONS = ("log_uniform", "uniform", "choice")
 
 
@@ -140,11 +143,3 @@ def parse_list(text: str, flag: str) -> float | list[float]:
     if not vals:
         raise ConfigError(f"{flag} takes a number or a comma-separated list, got {text!r}")
     return vals[0] if len(vals) == 1 else vals
-
-
-def to_toml(sweep: tuple) -> str:
-    """The [sweep] table of a resolved config: its points, explicitly."""
-    if not sweep:
-        return ""
-    rows = ", ".join("{" + ", ".join(f"{k} = {v!r}" for k, v in p) + "}" for p in sweep)
-    return f"\n[sweep]\npoints = [{rows}]\n"

@@ -66,3 +66,23 @@ def test_bad_files(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(C.ConfigError, match="config file not found"):
         C.load(tmp_path / "nope.toml")
+
+
+def test_toml_round_trip_with_a_sweep_and_awkward_strings(tmp_path):
+    cfg = C.from_mapping({"clip": [0.005, 0.01], "lr_d": [5e-5, 2e-4], "loss": "wgan"})
+    cfg = cfg.replace(dataset='data/"odd" \\ name.npz', eval_samples=300, beta2=0.95)
+    C.save(cfg, tmp_path / "c.toml")
+    again = C.load(tmp_path / "c.toml")
+    assert again == cfg and len(again.points) == 4
+
+
+def test_dataset_names_are_the_mixtures_and_digits():
+    from gancli.data.mixtures import MIXTURES
+
+    assert C.DATASETS == (*MIXTURES, "digits")
+
+
+def test_unknown_settings_name_the_close_ones(tmp_path):
+    (tmp_path / "c.toml").write_text("eval_sample = 10\n")
+    with pytest.raises(C.ConfigError, match=r"unknown setting 'eval_sample' .*'eval_samples'"):
+        C.load(tmp_path / "c.toml")

@@ -22,11 +22,13 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gancli import models
-from gancli.config import HOST_FIELDS, SWEEPABLE, Config, ConfigError
+from gancli.config import HOST_FIELDS, Config
 from gancli.core.losses import LOSSES, Loss, d_output
 from gancli.core.optim import make_optimizer, with_hparams
 from gancli.core.state import GANState, PlayerState, all_finite, apply_model, clip_weights
 from gancli.data import Dataset
+from gancli.errors import ConfigError
+from gancli.sweep import SWEEPABLE
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th

@@ -19,7 +19,6 @@ from gancli import data as data_lib
 from gancli import stats
 from gancli.report import claims, figures, render
 from gancli.report import runs as runs_lib
-from gancli.report.render import fmt_ci, table_rows  # noqa: F401  (the CLI imports them here)
 
 # Published GAN rows for mode coverage: a mode counts with >= 1 high-quality sample
 # (`modes_any`). Their architectures and budgets differ from a comparison's: context,

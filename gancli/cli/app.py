@@ -1,0 +1,128 @@
+"""The `gancli` application: the Typer app, its two consoles, and `main`, which maps known
+errors to one line on stderr and an exit code (2 for usage errors), never a traceback."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.exceptions import TyperException
+
+from gancli.config import ConfigError
+
+app = typer.Typer(
+    name="gancli",
+    help="GAN experiments on JAX: many seeds in one compiled program.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+if not out.is_terminal and "COLUMNS" not in os.environ:
+    # Piped to a file or a log: rich would squeeze tables to 80 columns and wrap every
+    # cell; keep them whole (COLUMNS still wins when set).
+    out = Console(width=200)
+err = Console(stderr=True)
+
+
+def log(message: str) -> None:
+    """A diagnostic line on stderr, as rich would not wrap or colour it."""
+    err.print(message, highlight=False, soft_wrap=True)
+
+
+def print_json(obj: Any) -> None:
+    """The one JSON document of `--json` on stdout; NaN and Infinity become null."""
+    print(json.dumps(json_safe(obj), indent=2, allow_nan=False, default=str))
+
+
+def json_safe(obj: Any) -> Any:
+    """JSON has no NaN or Infinity: non-finite floats become null."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        out.print(f"gancli {metadata.version('gancli')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version, exit."
+        ),
+    ] = False,
+) -> None:
+    """GAN experiments on JAX: many seeds in one compiled program."""
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from gancli.checkpoint import CheckpointError
+    from gancli.data.images import DataError
+    from gancli.loop import TrainingStopped
+    from gancli.rundir import RunDirError
+
+    return ConfigError, DataError, CheckpointError, TrainingStopped, RunDirError
+
+
+def _setup_jax() -> None:
+    from gancli.cpu_ops import unroll_threefry_on_cpu
+    from gancli.jaxsetup import (
+        check_platforms,
+        enable_compilation_cache,
+        maybe_initialize_distributed,
+        quiet_library_logs,
+    )
+
+    enable_compilation_cache()
+    unroll_threefry_on_cpu()
+    quiet_library_logs()
+    maybe_initialize_distributed()
+    check_platforms()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and exits with) the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    code = 0
+    try:
+        if "_GANCLI_COMPLETE" not in os.environ:  # a shell's tab completion needs no JAX
+            _setup_jax()
+        app(args=args, prog_name="gancli", standalone_mode=False)
+    except TyperException as e:  # Typer's (vendored click's) usage errors
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())
+            code = 0
+        else:
+            cmd = ctx.command_path if ctx is not None else "gancli"
+            log(f"error: {e.format_message()} (see `{cmd} --help`)")
+            code = e.exit_code
+    except typer.Exit as e:
+        code = e.exit_code
+    except SystemExit:  # shell completion's answer: the clause below would import JAX
+        raise
+    except (typer.Abort, KeyboardInterrupt):
+        log("interrupted")
+        code = 130
+    except _known_errors() as e:
+        log(f"error: {e}")
+        code = getattr(e, "exit_code", 2)
+    if argv is None:
+        sys.exit(code)
+    return code

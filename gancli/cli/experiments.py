@@ -1,0 +1,250 @@
+"""The commands that train: `train`, `compare-losses` and `reproduce`."""
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from gancli import config as config_lib
+from gancli.cli.app import app, log, out, print_json
+from gancli.cli.options import (
+    COMPARE,
+    ConfigFile,
+    Force,
+    Json,
+    Quiet,
+    Set,
+    overrides,
+    setting,
+)
+from gancli.cli.tables import metric_table, result_line, rows_table
+from gancli.config import LOSS_NAMES, ConfigError
+
+# gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
+BUDGETS = ("reduced", "full")
+
+EXAMPLE_TRAIN = """
+Examples:
+
+  gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000
+
+  gancli train --loss wgan --clip 0.005,0.01,0.02 --lr-d 5e-5,2e-4 --seeds 4   # 24 replicas
+
+  gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
+
+  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
+
+  gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000
+
+  gancli train --resume runs/w --steps 10000
+"""
+
+
+@app.command(epilog=EXAMPLE_TRAIN)
+def train(
+    loss: setting("loss") = None,
+    dataset: setting("dataset") = None,
+    steps: setting("steps") = None,
+    seeds: setting("seeds") = None,
+    seed: setting("seed") = None,
+    clip: setting("clip", sweep=True) = None,
+    n_critic: setting("n_critic") = None,
+    batch_size: setting("batch_size") = None,
+    lr_g: setting("lr_g", sweep=True) = None,
+    lr_d: setting("lr_d", sweep=True) = None,
+    beta1: setting("beta1", sweep=True) = None,
+    beta2: setting("beta2", sweep=True) = None,
+    optimizer: setting("optimizer") = None,
+    z_dim: setting("z_dim") = None,
+    hidden: setting("hidden") = None,
+    depth: setting("depth") = None,
+    generator_variant: setting("generator_variant") = None,
+    critic_boost: setting("critic_boost") = None,
+    image_size: setting("image_size") = None,
+    log_every: setting("log_every") = None,
+    eval_every: setting("eval_every") = None,
+    checkpoint_every: setting("checkpoint_every") = None,
+    keep: setting("keep") = None,
+    sets: Set = None,
+    config: ConfigFile = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default runs/LOSS-DATASET).")
+    ] = None,
+    force: Force = False,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue RUN_DIR from its latest checkpoint.")
+    ] = None,
+    from_step: Annotated[
+        int | None, typer.Option(help="With --resume: start from this checkpoint step.")
+    ] = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Train a GAN over many seeds at once and write a run directory."""
+    from gancli import runner
+
+    flags = overrides(locals(), sets)
+    if from_step is not None and resume is None:
+        raise ConfigError("--from-step needs --resume RUN_DIR")
+    if resume is not None:
+        if config is not None or out_dir is not None:
+            raise ConfigError("--resume continues a run with its saved config: drop --config/--out")
+        result = runner.resume(resume, flags, quiet=quiet, step=from_step)
+    else:
+        base = config_lib.load(config) if config is not None else config_lib.Config()
+        cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
+        target = out_dir or Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}"
+        result = runner.train(cfg, target, force=force, quiet=quiet)
+    if as_json:
+        print_json(result.summary)
+        return
+    if not quiet:
+        title = f"{result.cfg.loss} on {result.cfg.dataset}, step {result.step}"
+        out.print(metric_table(title, result.seeds, result.summary))
+    out.print(result_line(result.summary, result.run_dir), highlight=False, soft_wrap=True)
+
+
+@app.command(
+    name="compare-losses",
+    epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
+    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
+    "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
+)
+def compare_losses(
+    dataset: setting("dataset", COMPARE) = None,
+    losses: Annotated[
+        str | None,
+        typer.Option(help=f"Comma-separated losses.  [default: {','.join(LOSS_NAMES)}]"),
+    ] = None,
+    steps: setting("steps", COMPARE) = None,
+    seeds: setting("seeds", COMPARE) = None,
+    seed: setting("seed", COMPARE) = None,
+    batch_size: setting("batch_size", COMPARE) = None,
+    z_dim: setting("z_dim", COMPARE) = None,
+    hidden: setting("hidden", COMPARE) = None,
+    depth: setting("depth", COMPARE) = None,
+    clip: setting("clip", COMPARE) = None,
+    n_critic: setting("n_critic", COMPARE) = None,
+    log_every: setting("log_every", COMPARE) = None,
+    eval_every: setting("eval_every", COMPARE) = None,
+    sets: Set = None,
+    escape_steps: Annotated[
+        int | None,
+        typer.Option(help="Claim 1: generator steps after D rejects, per generator loss."),
+    ] = None,
+    weak_variant: Annotated[
+        Literal[(*config_lib.GENERATOR_VARIANTS[1:], "none")] | None,
+        typer.Option(
+            parser=str,
+            help="Weaker generator for the robustness claim, or none.  "
+            "[default: thin for 2-D data, nobn-const for images]",
+        ),
+    ] = None,
+    config: ConfigFile = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default reports/DATASET).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Retrain runs whose stored settings differ (else refused).")
+    ] = False,
+    tune: Annotated[
+        int | None,
+        typer.Option(
+            help="Also compare every loss at its best: K points from its search space on "
+            "tuning seeds, the best retrained on the comparison's seeds (see tune.md)."
+        ),
+    ] = None,
+    tune_seeds: Annotated[int, typer.Option(help="Tuning seeds per point (with --tune).")] = 2,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Train every loss over the same seeds and data; report and test the theory's claims."""
+    from gancli import compare
+
+    flags = overrides(locals(), sets)
+    if "loss" in flags:
+        raise ConfigError("compare-losses trains every loss of --losses: drop --set loss")
+    if tune is not None and tune < 2:
+        raise ConfigError(f"--tune must be at least 2 points, got {tune}")
+    if tune_seeds < 1:
+        raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
+    comparison = compare.load_comparison(config, flags, losses, weak_variant)
+    if escape_steps is not None:
+        if escape_steps < 6:
+            raise ConfigError(f"--escape-steps must be at least 6, got {escape_steps}")
+        comparison = dataclasses.replace(comparison, escape_steps=escape_steps)
+    target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
+    result = compare.run_comparison(comparison, target, quiet=quiet, log=log, force=force)
+    tuned = None
+    if tune is not None:
+        from gancli.tune import run_tuning
+
+        tuned = run_tuning(comparison, target, tune, tune_seeds, quiet, log, force)
+    if as_json:
+        print_json(result if tuned is None else {**result, "tuning": tuned})
+        return
+    from gancli.report.render import table_rows
+
+    keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
+    header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
+    title = f"compare-losses on {result['dataset']}: mean [95% CI] over seeds"
+    out.print(rows_table(title, header, rows))
+    for i, c in enumerate(result["claims"], 1):
+        out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
+    out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
+    if tuned is not None:
+        from gancli.report.render import fmt_ci
+
+        metric = tuned["metric"]
+        for loss, r in tuned["losses"].items():
+            point = ", ".join(f"{k} {v:.3g}" for k, v in r["best_point"].items())
+            held = fmt_ci(tuned["held_out"][loss]["ci95"][metric])
+            out.print(f"tuned {loss}: {point}; held-out {metric} {held}", highlight=False)
+        for i, c in enumerate(tuned["claims_held_out"], 1):
+            out.print(f"{i}. (tuned) {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
+        out.print(
+            f"tuning: {target / 'tune.md'}; held-out report: {target / 'tuned' / 'report.md'}"
+        )
+
+
+@app.command(
+    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
+    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
+    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+)
+def reproduce(
+    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
+    budget: Annotated[
+        Literal[BUDGETS],
+        typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
+    ] = "reduced",
+    variants: Annotated[
+        str | None, typer.Option(help="Comma-separated variants of the preset (default all).")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Seeds per variant (default: the paper's run count).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default reports/reproduce/PRESET).")
+    ] = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
+    from gancli import reproduce as rep
+
+    p = rep.load_preset(preset)
+    chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    target = out_dir or Path("reports") / "reproduce" / p.name
+    report = rep.run_preset(p, target, budget, chosen, seeds, quiet=quiet, log=log)
+    if as_json:
+        print_json(report)
+        return
+    header, rows = rep.table_rows(report)
+    title = f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})"
+    for note in sorted({st["note"] for st in report["stages"]}):
+        out.print(note, highlight=False, soft_wrap=True)
+    out.print(rows_table(title, header, rows))
+    out.print(f"paper ±: {p.paper.get('pm', 'not stated')}", highlight=False, soft_wrap=True)
+    out.print(f"report: {target / 'report.md'} (and report.json)", highlight=False)

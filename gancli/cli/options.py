@@ -1,0 +1,174 @@
+"""Options shared by the commands, each declared once.
+
+A Config field's option takes its type, its choices and the default it shows from
+`gancli.config`; `--set key=value` reaches every field, flags or not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from gancli import config as config_lib
+from gancli.config import CHOICES, DATASETS, Config, ConfigError
+from gancli.sweep import SWEEPABLE
+
+TRAIN = Config()
+COMPARE = Config(**config_lib.COMPARE_DEFAULTS)
+
+_LIST = " A comma-separated list sweeps it: every combination trains in one program."
+HELP = {
+    "loss": "gan (minimax), nsgan (non-saturating) or wgan.",
+    "dataset": "A 2-D mixture, digits, or the path of an IDX/.npz image file.",
+    "steps": "Generator updates in total.",
+    "seeds": "Independent replicas trained together.",
+    "seed": "Base seed: replica i uses seed + i.",
+    "clip": "WGAN: clip critic weights to [-clip, clip].",
+    "n_critic": "Critic updates per generator update.",
+    "batch_size": "Batch size for both players.",
+    "lr_g": "Generator learning rate.",
+    "lr_d": "Discriminator/critic learning rate.",
+    "beta1": "Adam beta1.",
+    "beta2": "Adam beta2.",
+    "optimizer": "The optimiser of both players.",
+    "z_dim": "Latent dimension.",
+    "hidden": "Width (MLP units; DCGAN features).",
+    "depth": "MLP hidden layers.",
+    "generator_variant": "Generator variant: default, narrow (1/2 width), thin (1/8); images "
+    "also nobn, nobn-const (no batchnorm, constant filters), mlp (4x512 MLP).",
+    "critic_boost": "WGAN paper: 100 critic updates in the first 25 and every 500th G step.",
+    "image_size": "Image side (image data).",
+    "log_every": "Steps between logged metrics.",
+    "eval_every": "Steps between quality evaluations.",
+    "checkpoint_every": "Steps between checkpoints.",
+    "keep": "Newest checkpoints kept.",
+}
+
+
+def _short(v: Any) -> str:
+    """5e-05 -> '5e-5', 0.0001 -> '1e-4', True -> 'true': numbers as a reader writes them."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float) and v and not 1e-3 <= abs(v) < 1e4:
+        mantissa, exp = f"{v:e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exp)}"
+    return str(v)
+
+
+def _per_loss(key: str) -> str:
+    """'adam for gan/nsgan, rmsprop for wgan': a LOSS_DEFAULTS entry, losses grouped."""
+    by_value: dict[Any, list[str]] = {}
+    for loss, d in config_lib.LOSS_DEFAULTS.items():
+        by_value.setdefault(d[key], []).append(loss)
+    return ", ".join(f"{_short(v)} for {'/'.join(losses)}" for v, losses in by_value.items())
+
+
+def describe_default(name: str, base: Config = TRAIN) -> str:
+    """A field's default as help text; where it depends on other settings, how (from
+    config's LOSS_DEFAULTS, SHAPE_DEFAULTS and IMAGE_ADAM_LR, which `resolve` uses too)."""
+    value = getattr(base, name)
+    if value is not None:
+        return _short(value)
+    if name in ("optimizer", "n_critic"):
+        return _per_loss(name)
+    if name in ("lr_g", "lr_d"):
+        return f"{_per_loss('lr')}; {_short(config_lib.IMAGE_ADAM_LR)} for adam on images"
+    if name in ("z_dim", "hidden"):
+        return ", ".join(f"{d[name]} for {kind}" for kind, d in config_lib.SHAPE_DEFAULTS.items())
+    if name in ("g_hidden", "g_depth", "d_hidden", "d_depth"):
+        return f"the {name[2:]} setting"
+    if name == "image_size":
+        return "the dataset's own, padded to a power of two"
+    raise KeyError(f"no default described for {name}")
+
+
+def setting(name: str, base: Config = TRAIN, sweep: bool = False) -> Any:
+    """The option of Config field `name`: `None` unless given, so a --config file and
+    --set values below it show through; its help shows `base`'s default.
+
+    Choices are Literal types (listed in --help, completed by the shell); their values are
+    checked by `config.validate_choices`, so a flag and a TOML file fail the same way."""
+    flag = "--" + name.replace("_", "-")
+    decls = [f"{flag}/--no-{flag[2:]}"] if config_lib.field_type(name) is bool else [flag]
+    kind: Any = config_lib.field_type(name)
+    extra: dict[str, Any] = {}
+    help = HELP[name]
+    if name in CHOICES:
+        kind, extra = Literal[CHOICES[name]], dict(parser=str)
+    elif name == "dataset":
+        extra = dict(metavar=f"<{'|'.join(DATASETS)}|PATH>", autocompletion=lambda: DATASETS)
+    elif sweep and name in SWEEPABLE:
+        kind, extra, help = str, dict(metavar="<float,...>"), help + _LIST
+    help += f"  [default: {describe_default(name, base)}]"
+    option = typer.Option(*decls, help=help, show_default=False, **extra)
+    return Annotated[kind | None, option]
+
+
+def settings(values: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` values as Config fields, typed as the fields are; a comma-separated
+    list for a SWEEPABLE field is a sweep, as with its flag."""
+    from gancli.sweep import parse_list
+
+    out: dict[str, Any] = {}
+    for text in values or []:
+        name, sep, raw = text.partition("=")
+        name, raw = name.strip().replace("-", "_"), raw.strip()
+        if not sep or not name:
+            raise ConfigError(f"--set takes key=value, got {text!r}")
+        config_lib.coerce(name, None, "--set")  # an unknown name, with the close ones
+        kind = config_lib.field_type(name)
+        if name in SWEEPABLE:
+            out[name] = parse_list(raw, f"--set {name}")
+        elif kind is bool:
+            if raw.lower() not in ("true", "false"):
+                raise ConfigError(f"--set {name} must be true or false, got {raw!r}")
+            out[name] = raw.lower() == "true"
+        else:
+            try:
+                out[name] = kind(raw)
+            except ValueError:
+                raise ConfigError(f"--set {name} must be {kind.__name__}, got {raw!r}") from None
+    return out
+
+
+def overrides(values: dict[str, Any], sets: list[str] | None) -> dict[str, Any]:
+    """The Config fields a command was given (its `locals()`): the --set values, then the
+    flags on top of them; a swept flag's comma-separated list becomes a list."""
+    from gancli.sweep import parse_list
+
+    flags = {}
+    for name, v in values.items():
+        if name not in config_lib.FIELDS or v is None:
+            continue
+        swept = isinstance(v, str) and name in SWEEPABLE
+        flags[name] = parse_list(v, "--" + name.replace("_", "-")) if swept else v
+    return {**settings(sets), **flags}
+
+
+Set = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Any config field (see a run's config.toml), e.g. --set beta2=0.99; repeatable. "
+        "Order: --config file, then --set, then the other flags.",
+        show_default=False,
+    ),
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress output; the one-line result stays.")
+]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON document on stdout and nothing else (progress: stderr)."
+    ),
+]
+Force = Annotated[bool, typer.Option(help="Overwrite a non-empty run directory.")]
+RunDirArg = Annotated[Path, typer.Argument(help="A run directory with checkpoints.")]
+Step = Annotated[int | None, typer.Option(help="Checkpoint step (default latest).")]
