@@ -18,7 +18,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import plots, rundir
+from gancli import files, plots, rundir
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
@@ -57,7 +57,7 @@ class RunResult:
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
     if is_primary():
-        rundir.append_jsonl(path, rows, default=_json_default)
+        files.append_jsonl(path, rows, default=_json_default)
 
 
 def _json_default(o):
@@ -314,10 +314,10 @@ def finish(
         ]
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
-    rundir.write_json(rd.summary, summary)
+    files.write_json(rd.summary, summary)
     # the final samples as arrays, for reports: all 2-D points, 64 images per seed
     rd.samples.mkdir(exist_ok=True)
-    with rundir.atomic_path(rd.samples / "final.npy") as tmp:
+    with files.atomic_path(rd.samples / "final.npy") as tmp:
         np.save(tmp, x if data.mixture is not None else x[:, :64])
     for i, label in enumerate(cfg.replicas):
         name = f"final_seed{label['seed']}.png"

@@ -23,14 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gancli.config import ConfigError
-from gancli.files import (  # noqa: F401  (rundir.write_json etc. read well at call sites)
-    append_jsonl,
-    atomic_path,
-    scan_jsonl,
-    truncate_jsonl,
-    write_atomic,
-    write_json,
-)
+from gancli.files import scan_jsonl, truncate_jsonl
 
 LOCK_NAME = ".gancli.lock"
 # A writer that finds the lock taken waits this long before giving up: long enough to let

@@ -15,7 +15,7 @@ import numpy as np
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import memory, rundir
+from gancli import files, memory
 from gancli.checkpoint import CheckpointError
 from gancli.config import HOST_FIELDS, Config, ConfigError
 from gancli.core.host import environment, is_primary, to_host
@@ -25,7 +25,7 @@ from gancli.rundir import RunDir
 
 
 def _save_config(rd: RunDir, cfg: Config) -> None:
-    with rundir.atomic_path(rd.config) as tmp:
+    with files.atomic_path(rd.config) as tmp:
         config_lib.save(cfg, tmp)
 
 
@@ -64,7 +64,7 @@ def train(
             rd.check_new(force, locked=True)  # again, now that no one else can write it
             rd.clear()
             _save_config(rd, cfg)
-            rundir.write_json(rd.env, environment())
+            files.write_json(rd.env, environment())
         state = state if state is not None else program.init()
         return run_loop(program, data, state, rd, start=0, quiet=quiet)
 

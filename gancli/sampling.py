@@ -8,7 +8,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import memory, plots, rundir
+from gancli import files, memory, plots, rundir
 from gancli.checkpoint import CheckpointError
 from gancli.config import ConfigError
 from gancli.core.host import to_host
@@ -71,7 +71,7 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
     # Write both beside their targets, then rename: nothing is left half-written, and
     # both get the usual permissions (umask), as any file the user asks for.
     try:
-        with rundir.atomic_path(npy) as tmp:
+        with files.atomic_path(npy) as tmp:
             np.save(tmp, x)
             plots.save_panels(png, sets, titles, run.data.mixture)
     except OSError as e:

@@ -20,7 +20,7 @@ import pytest
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import memory, rundir, runner, sampling
+from gancli import files, memory, rundir, runner, sampling
 from gancli.checkpoint import CheckpointError
 from gancli.cli import main
 from gancli.core.step import GANProgram
@@ -189,7 +189,7 @@ def test_disk_full_while_checkpointing_leaves_the_previous_checkpoint(
 
 
 def test_disk_full_writing_a_log_cuts_logs_back_to_the_checkpoint(tmp_path, monkeypatch):
-    real = rundir.append_jsonl
+    real = files.append_jsonl
 
     def append(path, rows, default=None):
         if rows and rows[0]["step"] == 50:
@@ -198,7 +198,7 @@ def test_disk_full_writing_a_log_cuts_logs_back_to_the_checkpoint(tmp_path, monk
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, rows, default)
 
-    monkeypatch.setattr(rundir, "append_jsonl", append)
+    monkeypatch.setattr(files, "append_jsonl", append)
     run = tmp_path / "run"
     with pytest.raises(rundir.DiskFull, match="disk full writing metrics.jsonl; the run is intact "
                        "at checkpoint step 40"):  # fmt: skip
@@ -395,7 +395,7 @@ def test_garbage_in_the_middle_is_skipped_with_a_warning(tmp_path, capsys):
     path.write_text('{"step": 0, "seed": 0}\n\x00\x00\x00\n{"step": 20, "seed": 0}\n')
     assert [r["step"] for r in rundir.read_jsonl(path)] == [0, 20]
     assert "skipped 1 line(s)" in one_line(capsys.readouterr().err)
-    rundir.truncate_jsonl(path, 10)
+    files.truncate_jsonl(path, 10)
     assert path.read_text() == '{"step": 0, "seed": 0}\n'
 
 
@@ -436,8 +436,8 @@ def test_sample_files_get_the_usual_permissions(straight, tmp_path):
 
 def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
     path = tmp_path / "summary.json"
-    rundir.write_json(path, {"step": 1})
-    with pytest.raises(KeyboardInterrupt), rundir.atomic_path(path) as tmp:
+    files.write_json(path, {"step": 1})
+    with pytest.raises(KeyboardInterrupt), files.atomic_path(path) as tmp:
         tmp.write_text('{"step": 2')
         raise KeyboardInterrupt
     assert json.loads(path.read_text()) == {"step": 1}
