@@ -10,7 +10,7 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from gancli.config import Config, ConfigError, from_mapping
-from gancli.rundir import DiskFull, RunDir, RunDirError, is_disk_full
+from gancli.errors import DiskFull, RunDirError, is_disk_full
 
 
 class CheckpointError(RuntimeError):
@@ -24,10 +24,6 @@ class CheckpointError(RuntimeError):
         super().__init__(message)
         self.exit_code = exit_code
         self.reason = reason or message
-
-
-def checkpoint_dir(run_dir: str | Path) -> Path:
-    return RunDir(run_dir).checkpoints
 
 
 def _first_line(e: BaseException) -> str:
@@ -46,11 +42,12 @@ class Checkpointer:
     than the newest complete one.
     """
 
-    def __init__(self, run_dir: str | Path, keep: int = 3, read_only: bool = False):
-        self.directory = checkpoint_dir(run_dir)
+    def __init__(self, directory: str | Path, keep: int = 3, read_only: bool = False):
+        """`directory`: a run directory's checkpoints/ (`RunDir.checkpointer` opens one)."""
+        self.directory = Path(directory)
         self.keep = keep
         if read_only and not self.directory.is_dir():
-            raise CheckpointError(f"no checkpoints in {run_dir}", exit_code=2)
+            raise CheckpointError(f"no checkpoints in {self.directory.parent}", exit_code=2)
         # max_to_keep=None: we prune ourselves, after the newer save is confirmed.
         options = ocp.CheckpointManagerOptions(
             max_to_keep=None, create=not read_only, read_only=read_only

@@ -1,6 +1,52 @@
-"""The error for bad input, wherever it is found (a flag, a TOML file, a size that will not
-fit): one line a user can act on. The command line prints it as `error: ...` and exits 2."""
+"""The errors gancli reports as one line a user can act on, wherever they arise.
+
+`ConfigError` is bad input (a flag, a TOML file, a size that will not fit): the command
+line prints it as `error: ...` and exits 2. `RunDirError` is a run directory that cannot
+be written (busy: exit 2; a full disk or another I/O error: exit 1).
+"""
+
+from __future__ import annotations
+
+import errno
 
 
 class ConfigError(ValueError):
     """A bad experiment: the message is one line a user can act on."""
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class RunDirError(RuntimeError):
+    """A run directory that cannot be written; one readable line. Exit code 1."""
+
+    exit_code = 1
+
+
+class RunDirBusy(RunDirError):
+    """Another live process is writing the run directory."""
+
+    exit_code = 2
+
+
+class DiskFull(RunDirError):
+    """The file system is full (or over quota)."""
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) says the disk or quota is full.
+
+    Orbax reports tensorstore's ENOSPC as a ValueError whose text carries the errno.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        text = str(exc)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return True
+        if any(f"os_error_code='{n}'" in text for n in DISK_FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

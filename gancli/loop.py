@@ -18,13 +18,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import files, plots, rundir
+from gancli import files, plots
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
+from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full
 from gancli.progress import TrainProgress
 from gancli.quality.evaluator import Evaluator
-from gancli.rundir import DiskFull, RunDir, RunDirBusy, RunDirError
+from gancli.rundir import RunDir
 from gancli.stats import mean_ci, mean_std
 from gancli.tensorboard import EventFile
 
@@ -128,9 +129,9 @@ def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
         what = str(e)
     else:
         name = Path(e.filename).name if getattr(e, "filename", None) else "the run directory"
-        full = rundir.is_disk_full(e)
+        full = is_disk_full(e)
         what = f"disk full writing {name}" if full else f"cannot write {name}: {e.strerror}"
-    error = DiskFull if isinstance(e, DiskFull) or rundir.is_disk_full(e) else RunDirError
+    error = DiskFull if isinstance(e, DiskFull) or is_disk_full(e) else RunDirError
     rd.remove_debris(settle_s=0.5)
     kept = rd.checkpoint_steps()
     try:

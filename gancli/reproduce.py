@@ -28,6 +28,7 @@ from gancli import config as config_lib
 from gancli import runner
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
+from gancli.rundir import RunDir
 
 BUDGETS = ("reduced", "full")
 VARIANT_KEYS = ("full_steps", "reduced_steps")
@@ -152,12 +153,8 @@ def budget_note(preset: Preset, budget: str, steps: int) -> str:
 
 
 def _latest_checkpoint(run_dir: Path) -> int | None:
-    from gancli.checkpoint import Checkpointer
-
-    if not (run_dir / "checkpoints").is_dir():
-        return None
-    with Checkpointer(run_dir, read_only=True) as ck:
-        return ck.latest_step()
+    steps = RunDir(run_dir).checkpoint_steps()
+    return steps[-1] if steps else None
 
 
 def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Path,

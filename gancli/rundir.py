@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import errno
 import json
 import os
 import shutil
@@ -23,52 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from gancli.config import ConfigError
+from gancli.errors import DISK_FULL, DiskFull, RunDirBusy, RunDirError
 from gancli.files import scan_jsonl, truncate_jsonl
 
 LOCK_NAME = ".gancli.lock"
 # A writer that finds the lock taken waits this long before giving up: long enough to let
 # a reader that is repairing a torn log line finish, short enough to be "at once".
 WRITER_WAIT_S = 1.0
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-class RunDirError(RuntimeError):
-    """A run directory that cannot be written; one readable line. Exit code 1."""
-
-    exit_code = 1
-
-
-class RunDirBusy(RunDirError):
-    """Another live process is writing the run directory."""
-
-    exit_code = 2
-
-
-class DiskFull(RunDirError):
-    """The file system is full (or over quota)."""
 
 
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
-
-
-def is_disk_full(exc: BaseException | None) -> bool:
-    """True when `exc` (or what caused it) says the disk or quota is full.
-
-    Orbax reports tensorstore's ENOSPC as a ValueError whose text carries the errno.
-    """
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
-            return True
-        text = str(exc)
-        if "No space left on device" in text or "Disk quota exceeded" in text:
-            return True
-        if any(f"os_error_code='{n}'" in text for n in DISK_FULL):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -317,7 +281,7 @@ class RunDir:
     def checkpointer(self, keep: int = 3, read_only: bool = False):
         from gancli.checkpoint import Checkpointer
 
-        return Checkpointer(self.path, keep=keep, read_only=read_only)
+        return Checkpointer(self.checkpoints, keep=keep, read_only=read_only)
 
     def checkpoint_steps(self) -> list[int]:
         """Steps of the complete checkpoints on disk (no Orbax needed)."""

@@ -8,10 +8,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import files, memory, plots, rundir
+from gancli import files, memory, plots
 from gancli.checkpoint import CheckpointError
 from gancli.config import ConfigError
 from gancli.core.host import to_host
+from gancli.errors import DiskFull, RunDirError, is_disk_full
 from gancli.quality.evaluator import Evaluator
 from gancli.runner import load_run
 from gancli.stats import mean_std
@@ -76,11 +77,11 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
             plots.save_panels(png, sets, titles, run.data.mixture)
     except OSError as e:
         png.with_name(png.name + ".tmp").unlink(missing_ok=True)  # plots' own temporary
-        what = f"disk full writing {e.filename or npy}" if rundir.is_disk_full(e) else None
+        what = f"disk full writing {e.filename or npy}" if is_disk_full(e) else None
         raise (
-            rundir.DiskFull(what)
+            DiskFull(what)
             if what
-            else rundir.RunDirError(f"cannot write {e.filename or npy}: {e.strerror}")
+            else RunDirError(f"cannot write {e.filename or npy}: {e.strerror}")
         ) from None
     return [png, npy]
 

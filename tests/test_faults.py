@@ -24,7 +24,8 @@ from gancli import files, memory, rundir, runner, sampling
 from gancli.checkpoint import CheckpointError
 from gancli.cli import main
 from gancli.core.step import GANProgram
-from gancli.rundir import RunDir, RunDirBusy
+from gancli.errors import DiskFull, RunDirBusy
+from gancli.rundir import RunDir
 from tests.conftest import tiny
 
 
@@ -171,7 +172,7 @@ def test_disk_full_while_checkpointing_leaves_the_previous_checkpoint(
 ):
     run = tmp_path / "run"
     disk_full_at(40)
-    with pytest.raises(rundir.DiskFull):  # the class the CLI maps to exit 1
+    with pytest.raises(DiskFull):  # the class the CLI maps to exit 1
         runner.train(tiny(seeds=2, steps=60), tmp_path / "direct", quiet=True)
     assert main(["train", "--config", str(cfg_file), "--out", str(run), "-q"]) == 1
     line = one_line(capsys.readouterr().err)
@@ -200,7 +201,7 @@ def test_disk_full_writing_a_log_cuts_logs_back_to_the_checkpoint(tmp_path, monk
 
     monkeypatch.setattr(files, "append_jsonl", append)
     run = tmp_path / "run"
-    with pytest.raises(rundir.DiskFull, match="disk full writing metrics.jsonl; the run is intact "
+    with pytest.raises(DiskFull, match="disk full writing metrics.jsonl; the run is intact "
                        "at checkpoint step 40"):  # fmt: skip
         runner.train(tiny(seeds=2, steps=60), run, quiet=True)
     assert max(steps_in(run / "metrics.jsonl")) == 40  # the torn row is gone too

@@ -74,8 +74,8 @@ def _root(
 def _known_errors() -> tuple[type[BaseException], ...]:
     from gancli.checkpoint import CheckpointError
     from gancli.data.images import DataError
+    from gancli.errors import RunDirError
     from gancli.loop import TrainingStopped
-    from gancli.rundir import RunDirError
 
     return ConfigError, DataError, CheckpointError, TrainingStopped, RunDirError
 
