@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import signal
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full
 from gancli.progress import TrainProgress
 from gancli.quality.evaluator import Evaluator
 from gancli.rundir import RunDir
-from gancli.stats import mean_ci, mean_std
+from gancli.stats import finite_or_none, summarize
 from gancli.tensorboard import EventFile
 
 
@@ -65,14 +64,6 @@ def _json_default(o):
     if isinstance(o, np.generic):
         return o.item()
     raise TypeError(type(o).__name__)
-
-
-def _finite_or_none(v):
-    """JSON-ready: ints stay ints, non-finite floats become None (JSON has no NaN)."""
-    if isinstance(v, int | np.integer) and not isinstance(v, bool):
-        return int(v)
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def _finite_mean(v) -> float:
@@ -167,7 +158,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         div = np.asarray(m["diverged_at"])
         rows = []
         for i, label in enumerate(replicas):
-            vals = {k: _finite_or_none(m[k][i]) for k in METRIC_NAMES}
+            vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
             rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
         append_jsonl(rd.metrics, rows)
         events.scalars(rows)
@@ -194,7 +185,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                     "step": at,
                     **replica,
                     "diverged": diverged,
-                    **{k: _finite_or_none(v) for k, v in s.items()},
+                    **{k: finite_or_none(v) for k, v in s.items()},
                 }
             )
         append_jsonl(rd.eval_log, rows)
@@ -271,14 +262,6 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     return finish(rd, cfg, data, step, state, last, wall, bar.rate)
 
 
-def _mean_and_ci(rows: list[dict], names: list[str]) -> dict:
-    cis = {k: mean_ci([r[k] for r in rows]) for k in names}
-    return {
-        "mean": {k: _finite_or_none(c.mean) for k, c in cis.items()},
-        "ci95": {k: [_finite_or_none(c.lo), _finite_or_none(c.hi)] for k, c in cis.items()},
-    }
-
-
 def finish(
     rd: RunDir, cfg: Config, data, step: int, state, last: tuple, wall: float, rate: float
 ) -> RunResult:
@@ -292,8 +275,6 @@ def finish(
         ev = {k: v for k, v in last_eval[i].items() if k not in labels}
         seeds.append({**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
     names = [k for k in seeds[0] if k not in ("diverged_at", *labels)]
-    stats = {k: mean_std([s[k] for s in seeds]) for k in names}
-    cis = {k: mean_ci([s[k] for s in seeds]) for k in names}
     summary = {
         "run_dir": str(run_dir),
         "loss": cfg.loss,
@@ -301,16 +282,14 @@ def finish(
         "step": step,
         "seeds": seeds,
         "diverged": sum(s["diverged_at"] is not None for s in seeds),
-        "mean": {k: _finite_or_none(m) for k, (m, _) in stats.items()},
-        "std": {k: _finite_or_none(sd) for k, (_, sd) in stats.items()},  # ddof=1
-        "ci95": {k: [_finite_or_none(c.lo), _finite_or_none(c.hi)] for k, c in cis.items()},
+        **summarize(seeds, names),
         "wall_time_s": round(wall, 3),
         "seed_steps_per_s": round(rate, 1),
     }
     if cfg.sweep:  # per point: its values, and mean [95% CI] over its seeds
         summary["swept"] = cfg.swept
         summary["points"] = [
-            {**point, **_mean_and_ci(seeds[p * cfg.seeds : (p + 1) * cfg.seeds], names)}
+            {**point, **summarize(seeds[p * cfg.seeds : (p + 1) * cfg.seeds], names)}
             for p, point in enumerate(cfg.points)
         ]
     if not is_primary():

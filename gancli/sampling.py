@@ -15,7 +15,7 @@ from gancli.core.host import to_host
 from gancli.errors import DiskFull, RunDirError, is_disk_full
 from gancli.quality.evaluator import Evaluator
 from gancli.runner import load_run
-from gancli.stats import mean_std
+from gancli.stats import summarize
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 
@@ -87,7 +87,7 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
 
 
 def evaluate_run(run_dir, step=None) -> dict:
-    """Quality metrics of a checkpoint for every seed, with mean and std."""
+    """Quality metrics of a checkpoint for every replica, with mean, std and 95% CI."""
     run = load_run(run_dir, step)
     _, scores = Evaluator(run.program, run.data)(run.state)
     div = np.asarray(to_host(run.state.diverged_at))
@@ -95,15 +95,12 @@ def evaluate_run(run_dir, step=None) -> dict:
         {**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **scores[i]}
         for i, label in enumerate(run.cfg.replicas)
     ]
-    names = list(scores[0])
-    stats = {k: mean_std([r[k] for r in seeds]) for k in names}
     return {
         "run_dir": str(run_dir),
         "step": run.step,
         "seeds": seeds,
         "diverged": int((div >= 0).sum()),
-        "mean": {k: m for k, (m, _) in stats.items()},
-        "std": {k: s for k, (_, s) in stats.items()},
+        **summarize(seeds, list(scores[0])),
     }
 
 

@@ -94,6 +94,27 @@ def mean_ci(values) -> Estimate:
     return Estimate(float(v.mean()), lo, hi, int(v.size))
 
 
+def finite_or_none(v):
+    """JSON-ready: ints stay ints, non-finite floats become None (JSON has no NaN)."""
+    if isinstance(v, int | np.integer) and not isinstance(v, bool):
+        return int(v)
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def summarize(rows: list[dict], names) -> dict:
+    """Each metric over rows (one per seed): mean, sample std (ddof=1) and 95% bootstrap CI
+    as [lo, hi]. JSON-ready: a value that is not finite is None."""
+    out: dict[str, dict] = {"mean": {}, "std": {}, "ci95": {}}
+    for k in names:
+        values = [r[k] for r in rows]
+        mean, sd = mean_std(values)
+        ci = mean_ci(values)
+        out["mean"][k], out["std"][k] = finite_or_none(mean), finite_or_none(sd)
+        out["ci95"][k] = [finite_or_none(ci.lo), finite_or_none(ci.hi)]
+    return out
+
+
 def diff_ci(a, b) -> Estimate:
     """mean(a) - mean(b) with a percentile-bootstrap interval, a and b resampled apart."""
     a, b = finite(a), finite(b)
