@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gancli import config as config_lib
-from gancli import runner
 from gancli.config import COMPARE_DEFAULTS, HOST_FIELDS, LOSS_NAMES, Config, ConfigError
-from gancli.rundir import RunDir
+from gancli.run import runner
+from gancli.run.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
 COMPARE_KEYS = ("losses", "weak_variant", "escape_steps")

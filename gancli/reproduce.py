@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from gancli import config as config_lib
-from gancli import runner
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
-from gancli.rundir import RunDir
+from gancli.run import runner
+from gancli.run.rundir import RunDir
 
 BUDGETS = ("reduced", "full")
 VARIANT_KEYS = ("full_steps", "reduced_steps")

@@ -139,7 +139,7 @@ def run_tuning(comparison, out, k: int, tune_seeds: int, quiet=False, log=print,
 
     from gancli import compare
     from gancli.report import claims
-    from gancli.rundir import RunDir
+    from gancli.run.rundir import RunDir
 
     out = Path(out)
     plan_in = tuning_runs(comparison, k, tune_seeds)

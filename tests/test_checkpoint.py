@@ -13,9 +13,9 @@ import jax
 import numpy as np
 import pytest
 
-from gancli import runner, sampling
-from gancli.checkpoint import CheckpointError
 from gancli.cli import main
+from gancli.run import runner, sampling
+from gancli.run.checkpoint import CheckpointError
 from tests.conftest import tiny
 
 

@@ -133,7 +133,7 @@ def test_devices(capsys):
 
 
 def test_every_seed_diverging_stops_with_exit_1_and_restorable_checkpoints(tmp_path, capsys):
-    from gancli.runner import load_run
+    from gancli.run.runner import load_run
 
     out_dir = tmp_path / "nan"
     argv = ["train", "--loss", "gan", "--optimizer", "sgd", "--lr-g", "1e12", "--lr-d", "1e12",
@@ -185,8 +185,8 @@ def test_reproduce_json_is_one_document(tmp_path, monkeypatch, capsys):
 @pytest.fixture
 def trained_config(monkeypatch):
     """The Config `train` would train, caught before any training."""
-    from gancli import runner
-    from gancli.loop import TrainingStopped
+    from gancli.run import runner
+    from gancli.run.loop import TrainingStopped
 
     seen = {}
 

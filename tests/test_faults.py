@@ -20,12 +20,12 @@ import pytest
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import files, memory, rundir, runner, sampling
-from gancli.checkpoint import CheckpointError
 from gancli.cli import main
 from gancli.core.step import GANProgram
 from gancli.errors import DiskFull, RunDirBusy
-from gancli.rundir import RunDir
+from gancli.run import files, memory, rundir, runner, sampling
+from gancli.run.checkpoint import CheckpointError
+from gancli.run.rundir import RunDir
 from tests.conftest import tiny
 
 

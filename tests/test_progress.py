@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from gancli.progress import TrainProgress
+from gancli.run.progress import TrainProgress
 
 
 def _render(progress: TrainProgress, width: int) -> str:

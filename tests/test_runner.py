@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from gancli import data as data_lib
-from gancli import runner, stats, sweep
+from gancli import stats, sweep
 from gancli.config import HOST_FIELDS, ConfigError
 from gancli.core import step as step_lib
 from gancli.core.step import METRIC_NAMES, GANProgram
-from gancli.loop import chunk_end
-from gancli.rundir import read_jsonl
+from gancli.run import runner
+from gancli.run.loop import chunk_end
+from gancli.run.rundir import read_jsonl
 from tests.conftest import tiny
 
 

@@ -5,8 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from gancli import plots, runner, sampling
+from gancli import plots
 from gancli.cli import main
+from gancli.run import runner, sampling
 from tests.conftest import tiny
 
 

@@ -233,8 +233,8 @@ def test_two_processes_train_like_one(tmp_path):
     _, err = single.communicate(timeout=300)
     assert single.returncode == 0, err[-3000:]
 
-    from gancli.rundir import read_jsonl
-    from gancli.runner import load_run
+    from gancli.run.rundir import read_jsonl
+    from gancli.run.runner import load_run
 
     multi = read_jsonl(tmp_path / "multi" / "metrics.jsonl")
     one = read_jsonl(tmp_path / "single" / "metrics.jsonl")

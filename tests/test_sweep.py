@@ -130,7 +130,7 @@ def test_sweep_run_rows_resume_sample_and_eval(tmp_path):
     """Every row carries its seed and swept values; resume continues the whole sweep."""
     import json
 
-    from gancli import runner, sampling
+    from gancli.run import runner, sampling
 
     cfg = config_lib.from_mapping({"clip": [0.01, 0.03], "seeds": 2}, tiny(loss="wgan", steps=40))
     out = tmp_path / "sweep"

@@ -10,8 +10,8 @@ import pytest
 from tensorboardX.proto.event_pb2 import Event, SessionLog
 from tensorboardX.record_writer import masked_crc32c
 
-from gancli import runner, tensorboard
-from gancli.tensorboard import EventFile
+from gancli.run import runner, tensorboard
+from gancli.run.tensorboard import EventFile
 from tests.conftest import tiny
 
 

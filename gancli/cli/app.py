@@ -72,10 +72,10 @@ def _root(
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from gancli.checkpoint import CheckpointError
     from gancli.data.images import DataError
     from gancli.errors import RunDirError
-    from gancli.loop import TrainingStopped
+    from gancli.run.checkpoint import CheckpointError
+    from gancli.run.loop import TrainingStopped
 
     return ConfigError, DataError, CheckpointError, TrainingStopped, RunDirError
 

@@ -82,7 +82,7 @@ def train(
     as_json: Json = False,
 ) -> None:
     """Train a GAN over many seeds at once and write a run directory."""
-    from gancli import runner
+    from gancli.run import runner
 
     flags = overrides(locals(), sets)
     if from_step is not None and resume is None:

@@ -31,7 +31,7 @@ def sample(
     as_json: Json = False,
 ) -> None:
     """Draw samples from a run's checkpoint; write a PNG and a .npy."""
-    from gancli import sampling
+    from gancli.run import sampling
 
     paths = sampling.sample_to_files(run_dir, n, out_file, step, seed_index, all_seeds, z_seed)
     if as_json:
@@ -44,7 +44,7 @@ def sample(
 @app.command(name="eval", epilog="Example:\n\n  gancli eval runs/wgan-ring8 --step 2000 --json")
 def eval_(run_dir: RunDirArg, step: Step = None, as_json: Json = False) -> None:
     """Recompute the quality metrics of a checkpoint for every seed."""
-    from gancli import sampling
+    from gancli.run import sampling
 
     result = sampling.evaluate_run(run_dir, step)
     if as_json:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli.rundir import RunDir, read_jsonl
+from gancli.run.rundir import RunDir, read_jsonl
 
 
 def load_runs(comparison, out: Path) -> dict[str, dict]:

@@ -17,16 +17,17 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import files, plots
+from gancli import plots
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full
-from gancli.progress import TrainProgress
 from gancli.quality.evaluator import Evaluator
-from gancli.rundir import RunDir
+from gancli.run import files
+from gancli.run.progress import TrainProgress
+from gancli.run.rundir import RunDir
+from gancli.run.tensorboard import EventFile
 from gancli.stats import finite_or_none, summarize
-from gancli.tensorboard import EventFile
 
 
 class TrainingStopped(Exception):

@@ -23,7 +23,7 @@ from typing import Any
 
 from gancli.config import ConfigError
 from gancli.errors import DISK_FULL, DiskFull, RunDirBusy, RunDirError
-from gancli.files import scan_jsonl, truncate_jsonl
+from gancli.run.files import scan_jsonl, truncate_jsonl
 
 LOCK_NAME = ".gancli.lock"
 # A writer that finds the lock taken waits this long before giving up: long enough to let
@@ -279,7 +279,7 @@ class RunDir:
     # ---- checkpoints ----------------------------------------------------------------------
 
     def checkpointer(self, keep: int = 3, read_only: bool = False):
-        from gancli.checkpoint import Checkpointer
+        from gancli.run.checkpoint import Checkpointer
 
         return Checkpointer(self.checkpoints, keep=keep, read_only=read_only)
 
@@ -302,7 +302,7 @@ class RunDir:
         method (a GANProgram). A checkpoint whose metadata or arrays cannot be read, or
         that `validate(step, state)` rejects, is skipped with a one-line warning.
         """
-        from gancli.checkpoint import CheckpointError
+        from gancli.run.checkpoint import CheckpointError
 
         if not self.path.is_dir():
             raise CheckpointError(f"run directory {self.path} does not exist", exit_code=2)

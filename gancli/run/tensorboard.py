@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from gancli.core.host import is_primary
-from gancli.rundir import warn
+from gancli.run.rundir import warn
 
 SYNC_S = 5.0  # at most this long between a logged value and its sync to disk
 LABELS = ("step", "seed", "diverged")  # row fields that are not values

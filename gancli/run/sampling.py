@@ -8,13 +8,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import files, memory, plots
-from gancli.checkpoint import CheckpointError
+from gancli import plots
 from gancli.config import ConfigError
 from gancli.core.host import to_host
 from gancli.errors import DiskFull, RunDirError, is_disk_full
 from gancli.quality.evaluator import Evaluator
-from gancli.runner import load_run
+from gancli.run import files, memory
+from gancli.run.checkpoint import CheckpointError
+from gancli.run.runner import load_run
 from gancli.stats import summarize
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation

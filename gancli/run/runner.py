@@ -1,6 +1,6 @@
 """A run's life cycle: start one, resume one, read one back.
 
-The loop between compiled chunks lives in `gancli.loop`; this module decides what state
+The loop between compiled chunks lives in `gancli.run.loop`; this module decides what state
 and which run directory it starts from.
 """
 
@@ -15,13 +15,13 @@ import numpy as np
 
 from gancli import config as config_lib
 from gancli import data as data_lib
-from gancli import files, memory
-from gancli.checkpoint import CheckpointError
 from gancli.config import HOST_FIELDS, Config, ConfigError
 from gancli.core.host import environment, is_primary, to_host
 from gancli.core.step import GANProgram
-from gancli.loop import RunResult, run_loop
-from gancli.rundir import RunDir
+from gancli.run import files, memory
+from gancli.run.checkpoint import CheckpointError
+from gancli.run.loop import RunResult, run_loop
+from gancli.run.rundir import RunDir
 
 
 def _save_config(rd: RunDir, cfg: Config) -> None:
