@@ -250,7 +250,7 @@ def resume(
         return _loop(program, program.data, r.state, rd, start=r.step, quiet=quiet)
 
 
-def _boundaries(cfg: Config, step: int) -> int:
+def chunk_end(cfg: Config, step: int) -> int:
     """The end of the chunk starting at `step`: the next log, eval, checkpoint or the end."""
     nxt = [(step // n + 1) * n for n in (cfg.log_every, cfg.eval_every, cfg.checkpoint_every)]
     return min([*nxt, cfg.steps])
@@ -357,7 +357,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             evaluate(0)
         compiled_at = None
         while step < cfg.steps:
-            end = _boundaries(cfg, step)
+            end = chunk_end(cfg, step)
             state, m = program.run_chunk(end - step)(state, data_array)
             if pending is not None:
                 flush(pending)
