@@ -131,6 +131,9 @@ def _caption(result: dict) -> str:
         f"{env['cpu_count']} CPUs ({env['cpu_model']}); load avg "
         f"{env['load_avg_start'][0]:.1f} -> {env.get('load_avg_end', [float('nan')])[0]:.1f}. "
         "chunk: steps per compiled call, the chunk `gancli train` runs for the config. "
+        f"seed-steps/s: the fastest of {result.get('windows', 3)} timed windows (the least "
+        "disturbed); median: their median, closer to what `gancli train` reports on a busy "
+        "machine (its rate is over the whole run). "
         f"% peak: of {peak['gflops']:.1f} GFLOP/s, the best {peak['n']}^3 f32 matmul of "
         f"{peak.get('measurements', 1)} measurements in this run. CPUs busy: process CPU s / "
         "wall s (below the CPU count: threads waited or the machine was shared). Peak RSS: "
@@ -144,7 +147,7 @@ def _main_table(result: dict):
 
     main = Table(title="gancli bench: train's chunk, seeds x steps in one compiled call")
     main.caption = _caption(result)
-    columns = ["config", "S", "vmap group", "chunk", "steps", "seed-steps/s", "ms/step",
+    columns = ["config", "S", "vmap group", "chunk", "steps", "seed-steps/s", "median", "ms/step",
                "MFLOP/seed-step", "GFLOP/s", "% peak", "CPUs busy", "compile s (lower+xla)",
                "peak RSS MiB", "state MiB"]  # fmt: skip
     for col in columns:
@@ -157,6 +160,7 @@ def _main_table(result: dict):
             str(m["chunk_length"]),
             f"{m['steps_timed']}",
             f"{m['seed_steps_per_s']:,.0f}",
+            f"{m['seed_steps_per_s_median_window']:,.0f}",
             f"{m['ms_per_step']:.2f}",
             f"{m['flops_per_seed_step'] / 1e6:.1f}",
             f"{m['gflops']:.1f}",
