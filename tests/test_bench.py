@@ -1,4 +1,5 @@
-"""`gancli bench`: a quick run returns every figure; FLOP counts match hand computations.
+"""`gancli bench`: FLOP counts match hand computations, the table and targets follow from
+the measurements, bench times train's chunk; a quick run returns every figure (slow).
 
 Targets (fraction of peak, compile seconds, ...) are measurements on a shared machine and
 are never asserted here.
@@ -15,9 +16,11 @@ import pytest
 from rich.console import Console
 
 from gancli import data as data_lib
-from gancli.bench import suite as bench
+from gancli.bench import configs, flops, machine, suite, table
 from gancli.config import Config, resolve
 from gancli.core.step import GANProgram, train_step
+from gancli.run import runner
+from gancli.run.loop import chunk_end
 
 RING = data_lib.load("ring8")
 
@@ -37,7 +40,7 @@ def positive_finite(x) -> bool:
 @pytest.fixture(scope="module")
 def quick():
     lines: list[str] = []
-    return bench.run_bench(quick=True, log=lines.append, profile=True), lines
+    return suite.run_bench(quick=True, log=lines.append, profile=True), lines
 
 
 @pytest.mark.slow  # a real quick bench with its profile: ~30 s
@@ -45,24 +48,27 @@ def test_quick_bench_reports_every_figure(quick):
     result, lines = quick
     assert lines, "progress is logged through `log`"
     env = result["env"]
-    assert env["jax"] == jax.__version__ and env["backend"] == jax.default_backend()
+    assert env["versions"]["jax"] == jax.__version__ and env["backend"] == jax.default_backend()
+    assert env["cpu_model"] and env["load_avg_start"] and "git_commit" in env  # host + bench
     assert env["devices"] and env["cpu_count"] >= 1
     peak = result["matmul_peak"]
     assert peak["n"] == 2048 and positive_finite(peak["gflops"])
     assert peak["flops"] == 2 * 2048**3
 
-    assert list(result["configs"]) == bench.QUICK_CONFIGS
+    assert list(result["configs"]) == configs.QUICK_CONFIGS
     for name, m in result["configs"].items():
         for key in CONFIG_FIGURES:
             assert positive_finite(m[key]), (name, key, m.get(key))
         assert m["compile_s"] == pytest.approx(m["lower_s"] + m["xla_compile_s"])
+        cfg = configs.make_config(configs.CONFIGS[name])
+        assert m["chunk_length"] == chunk_end(cfg, 0)  # train's chunk
         assert m["seed_steps"] == m["steps_timed"] * m["config"]["seeds"]
         assert m["no_divergence"] is True
         # The analytic count is what a traced step does; XLA's count is a cross-check.
         assert m["flops_traced_per_seed_step"] == pytest.approx(m["flops_per_seed_step"])
         # The figure is the fastest of the timed windows; the median is kept beside it.
         windows = m["seed_steps_per_s_windows"]
-        assert len(windows) == bench.WINDOWS
+        assert len(windows) == suite.WINDOWS
         assert m["seed_steps_per_s"] == pytest.approx(max(windows))
         assert min(windows) <= m["seed_steps_per_s_median_window"] <= max(windows)
         prof = m["profile"]  # --profile: op time by kind, shares add up to one
@@ -77,7 +83,7 @@ def test_quick_bench_reports_every_figure(quick):
         assert entry["python-loop"]["steps_timed"] >= 50
     ratios = result["ratios"]
     assert ratios and all(positive_finite(v) for v in ratios.values())
-    name = bench.QUICK_CONFIGS[0]
+    name = configs.QUICK_CONFIGS[0]
     assert f"{name} / python-loop" in ratios and f"{name} / sequential-seeds" in ratios
 
     assert result["targets"], "targets are listed beside the figures"
@@ -97,15 +103,152 @@ def test_quick_result_is_json_ready(quick):
 @pytest.mark.slow  # a real quick bench with its profile: ~30 s
 def test_format_table_renders(quick):
     result, _ = quick
-    tables = bench.format_table(result)
+    tables = table.format_table(result)
     console = Console(width=200, record=True, force_terminal=False)
     for t in tables:
         console.print(t)
     text = console.export_text()
-    assert bench.QUICK_CONFIGS[0] in text
+    assert configs.QUICK_CONFIGS[0] in text
     assert "python-loop" in text and "sequential-seeds" in text
     assert "PASS" in text or "MISS" in text
     assert "Where the time goes" in text  # the --profile table
+
+
+# ---- train's chunk ------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    pass
+
+
+def _first_chunk_length(monkeypatch, run) -> int:
+    """The length of the first chunk `run()` asks the program for (it stops right there)."""
+    asked = []
+
+    def spy(self, length):
+        asked.append(length)
+        raise _Stop
+
+    monkeypatch.setattr(GANProgram, "run_chunk", spy)
+    with pytest.raises(_Stop):
+        run()
+    return asked[0]
+
+
+@pytest.mark.parametrize("changes", [{}, {"log_every": 7, "checkpoint_every": 21}])
+def test_bench_times_the_chunk_train_runs(monkeypatch, tmp_path, changes):
+    tiny = dict(configs.TINY, loss="nsgan", seeds=2, eval_samples=200, steps=50, **changes)
+    cfg = configs.make_config(tiny)
+    trained = _first_chunk_length(monkeypatch, lambda: runner.train(cfg, tmp_path, quiet=True))
+    benched = _first_chunk_length(
+        monkeypatch, lambda: suite.measure_vmapped("t", tiny, 1e9, 0.1, None, {}, lambda m: None)
+    )
+    assert benched == trained == configs.chunk_length(cfg)
+    assert trained == (7 if changes else 50)  # the first log (or the end of a short run)
+
+
+def test_bench_steps_cap_the_chunk_as_train_steps_do():
+    cfg = configs.make_config(configs.CONFIGS["mlp-wide-nsgan-S8"])
+    assert configs.chunk_length(cfg) == cfg.log_every == 100  # train's default chunk
+    short = configs.make_config(configs.CONFIGS["mlp-wide-nsgan-S8"], steps=30)
+    assert short.steps == 30 and configs.chunk_length(short) == 30
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+
+def _measurement(seeds: int, rate: float, gflops: float, adjacent: float) -> dict:
+    return {
+        "config": {"seeds": seeds, "dataset": "ring8"},
+        "seed_group": seeds,
+        "chunk_length": 100,
+        "steps_timed": 300,
+        "seed_steps_per_s": rate,
+        "seed_steps_per_s_median_window": 0.75 * rate,
+        "us_per_seed_step": 1e6 / rate,
+        "ms_per_step": 1e3 * seeds / rate,
+        "flops_per_seed_step": gflops * 1e9 / rate,
+        "gflops": gflops,
+        "frac_peak": 0.0,
+        "matmul_gflops_adjacent": adjacent,
+        "cpu_seconds": 3.0,
+        "seconds": 2.0,
+        "compile_s": 4.0,
+        "lower_s": 1.0,
+        "xla_compile_s": 3.0,
+        "peak_rss_mib": 700.0,
+        "state_mib": 1.5,
+        "device_memory_stats": None,
+    }
+
+
+def _result() -> dict:
+    measured = {
+        "mlp-wide-nsgan-S1": _measurement(1, 100.0, 80.0, 150.0),
+        "mlp-wide-nsgan-S8": _measurement(8, 160.0, 128.0, 200.0),  # the best matmul: 200
+        "mlp-wide-nsgan-S32": _measurement(32, 200.0, 170.0, 120.0),
+    }
+    baselines = {
+        name: {"sequential-seeds": {**table.sequential_from(measured["mlp-wide-nsgan-S1"]),
+                                    "source": "mlp-wide-nsgan-S1"}}
+        for name in ("mlp-wide-nsgan-S8", "mlp-wide-nsgan-S32")
+    }  # fmt: skip
+    env = {**machine.environment(), "load_avg_end": [1.0, 1.0, 1.0]}
+    result = {"env": env, "matmul_peak": {"n": 2048, "gflops": 160.0}, "configs": measured}
+    result["baselines"] = baselines
+    table.use_best_peak(result)
+    result["ratios"] = table.ratios(measured, baselines)
+    result["targets"] = table.targets(measured, result["ratios"])
+    return result
+
+
+def test_percent_of_peak_is_of_the_best_matmul_of_the_run():
+    result = _result()
+    assert result["matmul_peak"]["gflops"] == 200.0 and result["matmul_peak"]["measurements"] == 4
+    fracs = {n: m["frac_peak"] for n, m in result["configs"].items()}
+    assert fracs == pytest.approx(
+        {"mlp-wide-nsgan-S1": 0.40, "mlp-wide-nsgan-S8": 0.64, "mlp-wide-nsgan-S32": 0.85}
+    )
+
+
+def test_ratios_and_targets_follow_from_the_measurements():
+    result = _result()
+    ratios = result["ratios"]
+    assert ratios["mlp-wide-nsgan-S8 / sequential-seeds"] == pytest.approx(1.6)
+    assert ratios["mlp-wide-nsgan-S32 / sequential-seeds"] == pytest.approx(2.0)
+    assert ratios["mlp-wide-nsgan-S32 cost per seed-step / S8"] == pytest.approx(0.8)
+    by_what = {t["what"]: t for t in result["targets"]}
+    s8 = by_what["mlp-wide-nsgan-S8 fraction of matmul peak"]
+    s32 = by_what["mlp-wide-nsgan-S32 fraction of matmul peak"]
+    assert "mlp-wide-nsgan-S1 fraction of matmul peak" not in by_what  # 8 and 32 seeds only
+    assert (s8["pass"], s32["pass"]) == (False, True)  # 64% and 85% against >= 85%
+    assert s8["margin"] == pytest.approx(0.64 / 0.85 - 1)
+    compile_s = by_what["mlp-wide-nsgan-S8 compile"]
+    assert compile_s["pass"] and compile_s["margin"] == pytest.approx(1 - 4.0 / 5.0)
+
+
+def test_table_prints_seed_steps_percent_of_peak_and_the_chunk():
+    console = Console(width=250, record=True, force_terminal=False)
+    for t in table.format_table(_result()):
+        console.print(t)
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "mlp-wide-nsgan-S8 " in line)
+    cells = [c.strip() for c in row.split("│")]
+    # seed-steps/s (fastest window, median window), % of peak, train's chunk length
+    assert {"160", "120", "64%", "100"} <= set(cells)
+    assert "200.0 GFLOP/s" in text and "the chunk `gancli train` runs" in text
+    assert "MISS (-25%)" in text and "PASS (+0%)" in text
+    assert "Where the time goes" not in text  # no profile, no profile table
+
+
+def test_bench_environment_extends_the_run_environment():
+    from gancli.core import host
+
+    env, run_env = machine.environment(), host.environment()
+    assert set(run_env) < set(env)
+    assert env["versions"] == run_env["versions"]
+    for key in ("cpu_model", "cpu_count", "load_avg_start", "compilation_cache"):
+        assert env[key] is not None, key
 
 
 # ---- FLOP counting ------------------------------------------------------------------------
@@ -118,7 +261,7 @@ def program(**changes) -> GANProgram:
 
 def test_dense_layer_flops_are_2_in_out_per_sample():
     p = program()
-    f = bench.analytic_step_flops(p)
+    f = flops.analytic_step_flops(p)
     # G: 3 -> 8 -> 2, D: 2 -> 8 -> 1.
     assert f["g_layers"] == [2 * 3 * 8, 2 * 8 * 2]
     assert f["d_layers"] == [2 * 2 * 8, 2 * 8 * 1]
@@ -159,9 +302,9 @@ def test_step_flops_match_a_hand_count(loss, n_critic):
     p = program(loss=loss)
     assert p.cfg.n_critic == n_critic
     want = hand_step_flops(z=3, h=8, x=2, batch=4, n_critic=n_critic)
-    assert bench.analytic_step_flops(p)["flops"] == want
+    assert flops.analytic_step_flops(p)["flops"] == want
     # Walking the traced step's jaxpr (n_critic scan included) finds the same matmuls.
-    traced = bench.traced_step_flops(p, p.put_data(RING.array))
+    traced = flops.traced_step_flops(p, p.put_data(RING.array))
     assert traced == pytest.approx(want, rel=0.02)
 
 
@@ -169,18 +312,18 @@ def test_wide_mlp_step_is_about_0_82_gflop():
     # The brief's estimate: every matmul forward + 2x backward = 3x forward, 4 passes.
     cfg = resolve(Config(hidden=256, depth=3, batch_size=256, z_dim=16))
     p = GANProgram.build(cfg, RING)
-    flops = bench.analytic_step_flops(p)["flops"]
+    count = flops.analytic_step_flops(p)["flops"]
     g = 2 * (16 * 256 + 2 * 256 * 256 + 256 * 2)
     d = 2 * (2 * 256 + 2 * 256 * 256 + 256 * 1)
     # D step: G forward, D forward + 2 backward on 2B; G step: G 3x, D forward + input grads.
     rough = 256 * (g + 3 * 2 * d + 3 * g + 2 * d)
     assert rough == pytest.approx(0.82e9, rel=0.01)
-    assert flops == pytest.approx(rough, rel=0.01)  # differs by the first layers' dx only
+    assert count == pytest.approx(rough, rel=0.01)  # differs by the first layers' dx only
     # XLA's own count of the lowered step (elementwise work included) agrees to a few %.
     state = p.abstract_one()
     lowered = jax.jit(partial(train_step, p)).lower(state, p.put_data(RING.array))
     xla = lowered.cost_analysis()["flops"]
-    assert xla == pytest.approx(flops, rel=0.03)
+    assert xla == pytest.approx(count, rel=0.03)
 
 
 def test_transposed_conv_counts_only_real_taps():
@@ -191,7 +334,7 @@ def test_transposed_conv_counts_only_real_taps():
         lambda x, k: jax.lax.conv_transpose(x, k, (2, 2), "SAME", dimension_numbers=dn)
     )(x, k)
     # Every input pixel meets every 4x4 kernel tap once: 2 * 4*4 * 16 taps * 8 * 16.
-    assert bench.jaxpr_flops(jaxpr.jaxpr) == 2 * (4 * 4) * (4 * 4) * 8 * 16
+    assert flops.jaxpr_flops(jaxpr.jaxpr) == 2 * (4 * 4) * (4 * 4) * 8 * 16
 
 
 def test_sweep_bench_times_one_sweep_against_one_process_per_point(monkeypatch):

@@ -77,6 +77,7 @@ def bench(
 ) -> None:
     """Throughput: seed-steps/s, compile time, memory, fraction of matmul peak."""
     from gancli.bench import suite as bench_lib
+    from gancli.bench.table import format_table
 
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
@@ -101,7 +102,7 @@ def bench(
     if as_json:
         print_json(result)
         return
-    for t in bench_lib.format_table(result):
+    for t in format_table(result):
         out.print(t)
 
 
