@@ -16,7 +16,7 @@ from gancli import config as config_lib
 from gancli import reproduce
 from gancli.cli import main
 from gancli.config import Config, ConfigError
-from gancli.core.step import GANProgram, train_step
+from gancli.core.step import GANProgram
 from gancli.data import epochs
 from gancli.data import load as load_data
 from gancli.data.mixtures import MIXTURES
@@ -172,13 +172,13 @@ def test_paper_quality_hand_values():
 
 
 def _one_step(**kw):
+    """One compiled step (a chunk of 1); rates are per-replica values, so one program
+    serves every lr_d asked for here."""
     cfg = config_lib.resolve(Config(dataset="ring8", steps=1, seeds=1, batch_size=16, hidden=16,
                                     **kw))  # fmt: skip
     program = GANProgram.build(cfg, load_data("ring8"))
-    state = program.init()
-    state, _ = train_step(program, jax.tree.map(lambda a: a[0], state),
-                                program.put_data(program.data.array))  # fmt: skip
-    return state
+    state, _ = program.run_chunk(1)(program.init(), program.put_data(program.data.array))
+    return jax.tree.map(lambda a: a[0], state)
 
 
 def test_simultaneous_generator_step_uses_the_discriminator_before_its_update():
