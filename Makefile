@@ -27,11 +27,12 @@ demo: $(STAMP)
 	$(BIN)/gancli train --config experiments/demo_nsgan_ring8.toml --out runs/demo --force
 	@echo "demo results: runs/demo (summary.json, samples/final_seed*.png, metrics.jsonl)"
 
+# Tests run on every core (at most 4 workers): ~3 minutes on 2 cores.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m ""
+	$(BIN)/python -m pytest -m "" -n auto --maxprocesses 4
 
 # Kill training at random moments (SOAK_KILLS, SOAK_SEED), resume each time, and compare
 # with an uninterrupted run bit for bit; a few minutes.
