@@ -171,6 +171,20 @@ def test_bench_json_is_one_document_and_no_table(monkeypatch, capsys):
     assert json.loads(out) == {"rows": [{"seeds": 8, "seed_steps_per_s": 1.5e5, "peak": None}]}
 
 
+def test_bench_only_runs_the_named_configurations(monkeypatch, capsys):
+    from gancli.bench import suite
+
+    asked = {}
+    monkeypatch.setattr(suite, "run_bench", lambda **kw: asked.update(kw) or {"rows": []})
+    code, _, _ = run(["bench", "--only", "mlp-wide-nsgan-S8, mlp-tiny-nsgan-S4", "--json"], capsys)
+    assert code == 0 and asked["configs"] == ["mlp-wide-nsgan-S8", "mlp-tiny-nsgan-S4"]
+    asked.clear()
+    code, _, err = run(["bench", "--only", "mlp-wide-nsgan-S9"], capsys)
+    assert code == 2 and not asked
+    assert err.startswith("error: --only: unknown configuration mlp-wide-nsgan-S9; choose from")
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_reproduce_json_is_one_document(tmp_path, monkeypatch, capsys):
     from gancli import reproduce
 

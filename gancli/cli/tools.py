@@ -53,11 +53,21 @@ def eval_(run_dir: RunDirArg, step: Step = None, as_json: Json = False) -> None:
     out.print(metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
 
 
-@app.command(epilog="Examples:\n\n  gancli bench\n\n  gancli bench --quick --json > bench.json")
+@app.command(
+    epilog="Examples:\n\n  gancli bench\n\n  gancli bench --only mlp-wide-nsgan-S8\n\n"
+    "  gancli bench --quick --json > bench.json"
+)
 def bench(
     quick: Annotated[bool, typer.Option(help="A few small configurations.")] = False,
     steps: Annotated[int | None, typer.Option(help="Timed steps per configuration.")] = None,
     as_json: Json = False,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME,...",
+            help="Only these configurations (names as in the table, e.g. mlp-wide-nsgan-S8).",
+        ),
+    ] = None,
     profile: Annotated[
         bool, typer.Option(help="Also profile each configuration: op time by kind.")
     ] = False,
@@ -98,7 +108,20 @@ def bench(
             f"{result['points']} processes; speed-up {result['speedup']}x"
         )
         return
-    result = bench_lib.run_bench(quick=quick, steps=steps, log=log, profile=profile)
+    configs = None
+    if only is not None:
+        from gancli.bench.configs import CONFIGS
+
+        configs = [name.strip() for name in only.split(",") if name.strip()]
+        unknown = [name for name in configs if name not in CONFIGS]
+        if unknown or not configs:
+            raise ConfigError(
+                f"--only: unknown configuration {', '.join(unknown) or repr(only)}; "
+                f"choose from {', '.join(CONFIGS)}"
+            )
+    result = bench_lib.run_bench(
+        quick=quick, steps=steps, configs=configs, log=log, profile=profile
+    )
     if as_json:
         print_json(result)
         return
