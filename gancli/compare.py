@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gancli import config as config_lib
+from gancli import data as data_lib
 from gancli.config import COMPARE_DEFAULTS, HOST_FIELDS, LOSS_NAMES, Config, ConfigError
-from gancli.run import runner
+from gancli.run import files, runner
 from gancli.run.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
@@ -182,7 +183,28 @@ def run_comparison(
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.toml").write_text(comparison_toml(comparison))
     status = execute(plan, quiet, log)
-    return report.write_report(comparison, out, status)
+    return report.write_report(comparison, out, status, run_probes(comparison, out))
+
+
+def run_probes(comparison, out: Path) -> tuple[dict | None, dict | None]:
+    """The gradient and escape probes (claim 1), cached in the report directory."""
+    from gancli.probe import escape_probe
+
+    if not {"gan", "nsgan"} <= set(comparison.losses):
+        return None, None
+    cfg = comparison.config_for("gan", False)
+    path = out / "escape_probe.json"
+    steps = comparison.escape_steps
+    key = {"config": cfg.to_dict(), "escape_steps": steps}
+    if path.exists():
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return cached["probe"], cached
+    data = data_lib.load(cfg.dataset, cfg.image_size)
+    escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6))
+    escape["key"] = key
+    files.write_json(path, escape)
+    return escape["probe"], escape
 
 
 def comparison_toml(c: Comparison) -> str:

@@ -146,7 +146,7 @@ def test_rerun_with_other_settings_and_force_retrains(tmp_path):
 
 def test_the_escape_runs_at_the_runs_own_rates_not_the_probes():
     from gancli import data as data_lib
-    from gancli.report.probe import PROBE_LR_D, _probe_config, gradient_probe, with_run_rates
+    from gancli.probe import PROBE_LR_D, _probe_config, gradient_probe, with_run_rates
     from tests.conftest import tiny
 
     cfg = tiny(loss="gan", seeds=2, lr_d=2e-4, lr_g=3e-4)

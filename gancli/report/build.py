@@ -10,15 +10,13 @@ by `render`; this module puts them together.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
-
-import numpy as np
 
 from gancli import data as data_lib
 from gancli import stats
 from gancli.report import claims, figures, render
 from gancli.report import runs as runs_lib
+from gancli.run.files import write_json
 
 # Published GAN rows for mode coverage: a mode counts with >= 1 high-quality sample
 # (`modes_any`). Their architectures and budgets differ from a comparison's: context,
@@ -64,27 +62,9 @@ def summary_rows(runs: dict, names: list[str]) -> list[dict]:
     return rows
 
 
-def _probes(comparison, data, out: Path) -> tuple[dict | None, dict | None]:
-    """The gradient and escape probes (claim 1), cached in the report directory."""
-    from gancli.report.probe import escape_probe
-
-    if not {"gan", "nsgan"} <= set(comparison.losses):
-        return None, None
-    cfg = comparison.config_for("gan", False)
-    path = out / "escape_probe.json"
-    steps = comparison.escape_steps
-    key = {"config": cfg.to_dict(), "escape_steps": steps}
-    if path.exists():
-        cached = json.loads(path.read_text())
-        if cached.get("key") == key:
-            return cached["probe"], cached
-    escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6))
-    escape["key"] = key
-    path.write_text(json.dumps(escape, default=_num))
-    return escape["probe"], escape
-
-
-def write_report(comparison, out: Path, status: dict) -> dict:
+def write_report(comparison, out: Path, status: dict, probes: tuple = (None, None)) -> dict:
+    """The report of a trained comparison: reads its runs' logs and the probes' results
+    (`gancli.probe`, run by `compare`); trains nothing."""
     runs = runs_lib.load_runs(comparison, out)
     names = runs_lib.metric_names(runs)
     distance, coverage = claims.distance_metric(names), claims.coverage_metric(names)
@@ -92,7 +72,7 @@ def write_report(comparison, out: Path, status: dict) -> dict:
     num_modes = data.mixture.num_modes if data.mixture is not None else data.num_classes
     anchors = ANCHORS.get(comparison.base.dataset, []) if coverage == "modes" else []
 
-    probe, escape = _probes(comparison, data, out)
+    probe, escape = probes
     claim_list = [
         claims.claim_gradient(probe, escape, runs),
         claims.claim_collapse(runs, coverage, num_modes),
@@ -162,17 +142,11 @@ def write_report(comparison, out: Path, status: dict) -> dict:
         "claims": claim_list,
         "figures": {k: str(v.relative_to(out)) for k, v in paths.items()},
     }
-    (out / "summary.json").write_text(json.dumps(result, indent=2, default=_num) + "\n")
+    write_json(out / "summary.json", result)
     md = render.render_markdown(result, comparison)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(render.render_html(result, comparison, out))
     return result
-
-
-def _num(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    return str(o)
 
 
 def write_tuning(result: dict, out: Path) -> None:
@@ -180,5 +154,5 @@ def write_tuning(result: dict, out: Path) -> None:
     (out / "plots").mkdir(parents=True, exist_ok=True)
     figures.plot_budget_curves(result, out / "plots" / "budget_curve.png")
     figures.plot_sensitivity(result, out / "plots" / "sensitivity.png")
-    (out / "tune.json").write_text(json.dumps(result, indent=2, default=_num) + "\n")
+    write_json(out / "tune.json", result)
     (out / "tune.md").write_text(render.tuning_markdown(result))

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # ---- atomic files -------------------------------------------------------------------------
 
 
@@ -46,8 +48,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         os.fsync(f.fileno())
 
 
+def json_default(o):
+    """numpy scalars and arrays as JSON numbers and lists; anything else by its str."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, indent=2) + "\n")
+    write_atomic(path, json.dumps(obj, indent=2, default=json_default) + "\n")
 
 
 # ---- JSON lines ---------------------------------------------------------------------------

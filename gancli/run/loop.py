@@ -58,13 +58,7 @@ class RunResult:
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
     if is_primary():
-        files.append_jsonl(path, rows, default=_json_default)
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    raise TypeError(type(o).__name__)
+        files.append_jsonl(path, rows, default=files.json_default)
 
 
 def _finite_mean(v) -> float:
