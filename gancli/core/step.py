@@ -67,17 +67,19 @@ class GANProgram:
         tx = functools.partial(make_optimizer, cfg.optimizer, cfg=cfg)
         return cls(cfg, data, g, d, LOSSES[cfg.loss], tx(cfg.lr_g), tx(cfg.lr_d), mesh)
 
-    # jit keys its cache on static arguments by hash and equality: the computation's identity
+    # jit keys its cache on static arguments by hash and equality (at every call): the
+    # computation's identity, worked out once per program.
+    @functools.cached_property
     def _identity(self) -> tuple:
         devices = tuple(self.mesh.devices.flat) if self.mesh is not None else ()
         cfg = self.cfg.replace(**_NOT_COMPILED)
         return type(self), cfg, self.data.name, devices, self.cfg.num_replicas, self.seed_group
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return hash(self._identity)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, GANProgram) and self._identity() == other._identity()
+        return isinstance(other, GANProgram) and self._identity == other._identity
 
     @property
     def seed_group(self) -> int:

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gancli.config import HOST_FIELDS, ConfigError
+from gancli.config import ConfigError
 from gancli.core.step import generate, train_step
 
 
@@ -95,19 +95,15 @@ def _abstract(shape, dtype):
     return jax.ShapeDtypeStruct(tuple(int(d) for d in shape), dtype)
 
 
-# Estimates by what decides them: tracing costs ~0.5 s, and tests and compare-losses
-# build the same experiment many times.
+# Estimates by what decides them, the compiled program (equal programs differ only in
+# host settings, seeds and swept values) and the samples drawn: tracing costs ~0.5 s, and
+# tests and compare-losses build the same experiment many times.
 _ESTIMATES: dict[tuple, Estimate] = {}
-# (the sweep's values do not change the estimate, only its number of points)
 
 
 def estimate(program, samples: int | None = None) -> Estimate:
     """Peak memory of training (or of drawing `samples` per seed) with `program`."""
-    devices = 0 if program.mesh is None else program.mesh.devices.size
-    cfg = program.cfg
-    n = samples if samples is not None else cfg.eval_samples
-    host = {k: None for k in HOST_FIELDS}
-    key = (cfg.replace(**host, seed=None, sweep=len(cfg.sweep)), program.data.name, devices, n)
+    key = (program, samples if samples is not None else program.cfg.eval_samples)
     if key not in _ESTIMATES:
         _ESTIMATES[key] = _estimate(program, samples)
     return _ESTIMATES[key]
