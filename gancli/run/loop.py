@@ -142,7 +142,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     bar = TrainProgress(label, start, cfg.steps, cfg.num_replicas, quiet)
     replicas, n_rep = cfg.replicas, cfg.num_replicas  # {"seed": s, **swept values} each
     diverged_seen: set[int] = set()
-    last: tuple = ()  # (samples, eval rows) of the latest evaluation
+    last: tuple = ()  # (step, samples, scores) of the latest evaluation
     step = start
     pending = None  # (end_step, metrics) of the chunk dispatched last
 
@@ -185,7 +185,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
             )
         append_jsonl(rd.eval_log, rows)
         events.scalars(rows)
-        last = (x, rows)
+        last = (at, x, scores)
         if not is_primary():
             return
         png = rd.samples / f"step_{at:07d}.png"
@@ -248,45 +248,52 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                     )
         bar.close()
     wall = time.perf_counter() - t_start
-    if not last or last[1][0]["step"] != step:  # e.g. resumed at the final step
-        x, scores = evaluator(state)
-        last = (
-            x,
-            [{"step": step, **label, **s} for label, s in zip(replicas, scores, strict=True)],
-        )
-    return finish(rd, cfg, data, step, state, last, wall, bar.rate)
+    if not last or last[0] != step:  # e.g. resumed at the final step
+        last = (step, *evaluator(state))
+    _, x, scores = last
+    return finish(rd, cfg, data, step, state, x, scores, wall, bar.rate)
+
+
+def replica_summary(cfg: Config, diverged_at, scores: list[dict]) -> dict:
+    """Per replica its seed (and swept values), the step it diverged at and its metrics;
+    each metric's mean, std and 95% CI over the replicas, and per sweep point over its
+    seeds. JSON-ready. `diverged_at`: per replica, -1 if it never diverged."""
+    div = np.asarray(diverged_at)
+    seeds = [
+        {
+            **label,
+            "diverged_at": int(div[i]) if div[i] >= 0 else None,
+            **{k: finite_or_none(v) for k, v in scores[i].items()},
+        }
+        for i, label in enumerate(cfg.replicas)
+    ]
+    names = list(scores[0])
+    out = {"seeds": seeds, "diverged": int((div >= 0).sum()), **summarize(seeds, names)}
+    if cfg.sweep:  # per point: its values, and mean [95% CI] over its seeds
+        out["swept"] = cfg.swept
+        out["points"] = [
+            {**point, **summarize(seeds[p * cfg.seeds : (p + 1) * cfg.seeds], names)}
+            for p, point in enumerate(cfg.points)
+        ]
+    return out
 
 
 def finish(
-    rd: RunDir, cfg: Config, data, step: int, state, last: tuple, wall: float, rate: float
-) -> RunResult:
+    rd: RunDir, cfg: Config, data, step: int, state, x, scores: list[dict], wall: float,
+    rate: float,
+) -> RunResult:  # fmt: skip
     """summary.json and one PNG of final samples over the data per seed."""
     run_dir = rd.path
-    x, last_eval = last
-    div = np.asarray(to_host(state.diverged_at))
-    seeds = []  # one row per replica: its seed (and swept values), then its final metrics
-    labels = ("step", "diverged", "seed", *cfg.swept)
-    for i, label in enumerate(cfg.replicas):
-        ev = {k: v for k, v in last_eval[i].items() if k not in labels}
-        seeds.append({**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **ev})
-    names = [k for k in seeds[0] if k not in ("diverged_at", *labels)]
     summary = {
         "run_dir": str(run_dir),
         "loss": cfg.loss,
         "dataset": cfg.dataset,
         "step": step,
-        "seeds": seeds,
-        "diverged": sum(s["diverged_at"] is not None for s in seeds),
-        **summarize(seeds, names),
+        **replica_summary(cfg, to_host(state.diverged_at), scores),
         "wall_time_s": round(wall, 3),
         "seed_steps_per_s": round(rate, 1),
     }
-    if cfg.sweep:  # per point: its values, and mean [95% CI] over its seeds
-        summary["swept"] = cfg.swept
-        summary["points"] = [
-            {**point, **summarize(seeds[p * cfg.seeds : (p + 1) * cfg.seeds], names)}
-            for p, point in enumerate(cfg.points)
-        ]
+    seeds = summary["seeds"]
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
     files.write_json(rd.summary, summary)

@@ -15,8 +15,8 @@ from gancli.errors import DiskFull, RunDirError, is_disk_full
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files, memory
 from gancli.run.checkpoint import CheckpointError
+from gancli.run.loop import replica_summary
 from gancli.run.runner import load_run
-from gancli.stats import summarize
 
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 
@@ -91,18 +91,8 @@ def evaluate_run(run_dir, step=None) -> dict:
     """Quality metrics of a checkpoint for every replica, with mean, std and 95% CI."""
     run = load_run(run_dir, step)
     _, scores = Evaluator(run.program, run.data)(run.state)
-    div = np.asarray(to_host(run.state.diverged_at))
-    seeds = [
-        {**label, "diverged_at": int(div[i]) if div[i] >= 0 else None, **scores[i]}
-        for i, label in enumerate(run.cfg.replicas)
-    ]
-    return {
-        "run_dir": str(run_dir),
-        "step": run.step,
-        "seeds": seeds,
-        "diverged": int((div >= 0).sum()),
-        **summarize(seeds, list(scores[0])),
-    }
+    summary = replica_summary(run.cfg, to_host(run.state.diverged_at), scores)
+    return {"run_dir": str(run_dir), "step": run.step, **summary}
 
 
 __all__ = ["draw", "sample_to_files", "evaluate_run", "CheckpointError"]
