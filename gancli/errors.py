@@ -50,3 +50,19 @@ def is_disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def write_error(what: str, e: BaseException) -> RunDirError:
+    """`e`, raised while writing `what`, as one line: DiskFull when the disk or quota is
+    full, else RunDirError with the cause (an OSError's own words, or the first line)."""
+    if is_disk_full(e):
+        return DiskFull(f"disk full writing {what}")
+    if isinstance(e, OSError) and e.strerror:
+        return RunDirError(f"cannot write {what}: {e.strerror}")
+    return RunDirError(f"cannot write {what}: {first_line(e)}")
+
+
+def first_line(e: BaseException) -> str:
+    """An exception's message cut to one line (its type's name if it has none)."""
+    text = str(e).strip()
+    return text.splitlines()[0][:160] if text else type(e).__name__

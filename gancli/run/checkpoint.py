@@ -10,7 +10,7 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 from gancli.config import Config, ConfigError, from_mapping
-from gancli.errors import DiskFull, RunDirError, is_disk_full
+from gancli.errors import RunDirError, first_line, write_error
 
 
 class CheckpointError(RuntimeError):
@@ -24,11 +24,6 @@ class CheckpointError(RuntimeError):
         super().__init__(message)
         self.exit_code = exit_code
         self.reason = reason or message
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0][:160] if text else e.__class__.__name__
 
 
 class Checkpointer:
@@ -82,10 +77,7 @@ class Checkpointer:
     # ---- writing --------------------------------------------------------------------------
 
     def _write_error(self, step: int | None, e: BaseException) -> RunDirError:
-        what = "a checkpoint" if step is None else f"checkpoint at step {step}"
-        if is_disk_full(e):
-            return DiskFull(f"disk full writing {what}")
-        return RunDirError(f"cannot write {what}: {_first_line(e)}")
+        return write_error("a checkpoint" if step is None else f"checkpoint at step {step}", e)
 
     def wait(self) -> None:
         """Wait for the save in flight; raise DiskFull/RunDirError if it failed."""
@@ -149,7 +141,7 @@ class Checkpointer:
         try:
             return from_mapping(meta["config"], source=f"checkpoint {step}")
         except (KeyError, TypeError, AttributeError, ConfigError) as e:
-            raise self._damaged(step, f"it has no usable config ({_first_line(e)})") from None
+            raise self._damaged(step, f"it has no usable config ({first_line(e)})") from None
 
     def restore(self, step: int, abstract_state: Any) -> Any:
         if step not in self.steps():
@@ -162,8 +154,8 @@ class Checkpointer:
         try:
             return self.manager.restore(step, args=args).state
         except Exception as e:  # orbax raises many types for damaged files
-            reason = f"its arrays cannot be restored ({_first_line(e)})"
+            reason = f"its arrays cannot be restored ({first_line(e)})"
             raise CheckpointError(
-                f"checkpoint step {step} in {self.directory} cannot be restored ({_first_line(e)})",
+                f"checkpoint step {step} in {self.directory} cannot be restored ({first_line(e)})",
                 reason=reason,
             ) from None

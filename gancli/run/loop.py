@@ -21,7 +21,7 @@ from gancli import plots
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
-from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full
+from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full, write_error
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files
 from gancli.run.progress import TrainProgress
@@ -111,12 +111,10 @@ def run_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bo
 
 
 def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
-    if isinstance(e, RunDirError):
-        what = str(e)
-    else:
+    if not isinstance(e, RunDirError):
         name = Path(e.filename).name if getattr(e, "filename", None) else "the run directory"
-        full = is_disk_full(e)
-        what = f"disk full writing {name}" if full else f"cannot write {name}: {e.strerror}"
+        e = write_error(name, e)
+    what = str(e)
     error = DiskFull if isinstance(e, DiskFull) or is_disk_full(e) else RunDirError
     rd.remove_debris(settle_s=0.5)
     kept = rd.checkpoint_steps()

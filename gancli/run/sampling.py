@@ -11,7 +11,7 @@ import numpy as np
 from gancli import plots
 from gancli.config import ConfigError
 from gancli.core.host import to_host
-from gancli.errors import DiskFull, RunDirError, is_disk_full
+from gancli.errors import write_error
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files, memory
 from gancli.run.checkpoint import CheckpointError
@@ -78,12 +78,7 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
             plots.save_panels(png, sets, titles, run.data.mixture)
     except OSError as e:
         png.with_name(png.name + ".tmp").unlink(missing_ok=True)  # plots' own temporary
-        what = f"disk full writing {e.filename or npy}" if is_disk_full(e) else None
-        raise (
-            DiskFull(what)
-            if what
-            else RunDirError(f"cannot write {e.filename or npy}: {e.strerror}")
-        ) from None
+        raise write_error(str(e.filename or npy), e) from None
     return [png, npy]
 
 
