@@ -122,6 +122,10 @@ class GANProgram:
         """(state, z (R, N, Z)) -> samples (R, N, *sample_shape), in eval mode."""
         return sample(self, state, z)
 
+    def judge(self, state: GANState, x: jax.Array) -> jax.Array:
+        """(state, samples (R, N, ...)) -> D's probability D(x) per sample (R, N)."""
+        return judge(self, state, x)
+
     def state_sharding(self):
         if self.mesh is None:
             return None
@@ -340,3 +344,10 @@ def chunk(p: GANProgram, state: GANState, data_array, length: int) -> tuple[GANS
 def sample(p: GANProgram, state: GANState, z: jax.Array) -> jax.Array:
     """G's samples of every replica for its z (R, N, Z), in eval mode."""
     return jax.vmap(lambda s, z: generate(p, s.g, z, train=False)[0])(state, z)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def judge(p: GANProgram, state: GANState, x: jax.Array) -> jax.Array:
+    """D(x) = sigmoid(logit) per sample of every replica, D in training mode as the losses
+    see it (batch statistics of these samples; the new statistics are discarded)."""
+    return jax.vmap(lambda s, x: jax.nn.sigmoid(discriminate(p, s.d, x)[0].reshape(-1)))(state, x)

@@ -11,6 +11,8 @@ from gancli.data import Dataset
 from gancli.quality import mixture as metrics
 
 EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training
+REJECT = 0.1  # D(G(z)) below this: D rejects the sample confidently (claim 1's regime)
+JUDGED = 1000  # samples per seed whose D(G(z)) is recorded at each evaluation
 
 
 def fixed_z(seeds: list[int], n: int, z_dim: int) -> jax.Array:
@@ -50,3 +52,18 @@ class Evaluator:
         else:
             scores = [self.image.score(xs) for xs in x]
         return x, scores
+
+    def rejection(self, state, x: np.ndarray) -> list[dict]:
+        """Per replica, the distribution of D(G(z)) over individual samples (not a batch
+        mean): quantiles and the share below REJECT. Empty for a WGAN critic (no
+        probability)."""
+        if self.program.loss.critic:
+            return [{} for _ in self.seeds]
+        p = np.asarray(to_host(self.program.judge(state, x[:, :JUDGED])), np.float64)
+        q = np.quantile(p, [0.1, 0.5, 0.9], axis=1)
+        rejected = np.mean(p < REJECT, axis=1)
+        return [
+            {"d_fake_q10": q[0, i], "d_fake_q50": q[1, i], "d_fake_q90": q[2, i],
+             "d_fake_rejected": rejected[i]}
+            for i in range(p.shape[0])
+        ]  # fmt: skip

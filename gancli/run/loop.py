@@ -169,6 +169,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     def evaluate(at: int) -> None:
         nonlocal last
         x, scores = evaluator(state)
+        judged = evaluator.rejection(state, x)  # logged, not a quality metric
         div = np.asarray(to_host(state.diverged_at))
         rows = []
         for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
@@ -178,7 +179,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                     "step": at,
                     **replica,
                     "diverged": diverged,
-                    **{k: finite_or_none(v) for k, v in s.items()},
+                    **{k: finite_or_none(v) for k, v in (s | judged[i]).items()},
                 }
             )
         append_jsonl(rd.eval_log, rows)
