@@ -21,7 +21,7 @@ from gancli.run import files, runner
 from gancli.run.rundir import RunDir
 
 # Compare-specific keys of an experiment file, beside the Config fields.
-COMPARE_KEYS = ("losses", "weak_variant", "escape_steps")
+COMPARE_KEYS = ("losses", "weak_variant", "escape_steps", "primary_budget", "probe_trained_steps")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +31,22 @@ class Comparison:
     per_loss: dict = dataclasses.field(default_factory=dict)  # loss -> {field: value}
     weak_variant: str | None = "thin"  # None: skip the robustness runs
     escape_steps: int = 600  # claim 1: steps after D rejects, for each generator loss
+    # Claims 2-4 are judged at this step, declared before the runs (None: the final step);
+    # the verdicts at other evaluation steps are descriptive.
+    primary_budget: int | None = None
+    # Claim 1's second start: G trained this many steps before D rejects it (None: half
+    # the run, 0: only the start at initialisation).
+    probe_trained_steps: int | None = None
+
+    @property
+    def primary(self) -> int:
+        return self.primary_budget if self.primary_budget is not None else self.base.steps
+
+    @property
+    def trained_steps(self) -> int:
+        if self.probe_trained_steps is not None:
+            return self.probe_trained_steps
+        return self.base.steps // 2
 
     def run_names(self) -> list[tuple[str, str, bool]]:
         """(run name, loss, weak generator?) for every run of the comparison."""
@@ -62,13 +78,19 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
     per_loss: dict[str, dict] = {}
     file_losses, file_weak = None, "auto"
     escape_steps = Comparison.escape_steps
+    primary = trained = None
     if path is not None:
         values = config_lib.read_toml(path)
         file_losses = values.pop("losses", None)
         file_weak = values.pop("weak_variant", file_weak)
         escape_steps = values.pop("escape_steps", Comparison.escape_steps)
-        if not isinstance(escape_steps, int) or isinstance(escape_steps, bool) or escape_steps < 6:
+        if not _is_int(escape_steps) or escape_steps < 6:
             raise ConfigError(f"escape_steps in {path} must be an integer >= 6")
+        primary = values.pop("primary_budget", None)
+        trained = values.pop("probe_trained_steps", None)
+        for key, v in (("primary_budget", primary), ("probe_trained_steps", trained)):
+            if v is not None and (not _is_int(v) or v < 0):
+                raise ConfigError(f"{key} in {path} must be a non-negative integer")
         tables = values.pop("per_loss", {})
         if not isinstance(tables, dict):
             raise ConfigError(f"per_loss in {path} must be a table of [per_loss.LOSS] tables")
@@ -92,10 +114,25 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
         raise ConfigError(
             f"--weak-variant must be one of {', '.join(config_lib.GENERATOR_VARIANTS[1:])} or none"
         )
-    comparison = Comparison(base, chosen, per_loss, weak_variant, escape_steps)
+    comparison = Comparison(base, chosen, per_loss, weak_variant, escape_steps, primary, trained)
+    check_primary(comparison)
     for _, loss, is_weak in comparison.run_names():  # validate every run before training any
         comparison.config_for(loss, is_weak)
     return comparison
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_primary(c: Comparison) -> None:
+    """The primary budget must be a step at which every run is evaluated."""
+    p, cfg = c.primary, c.base
+    if not 0 < p <= cfg.steps or (p % cfg.eval_every and p != cfg.steps):
+        raise ConfigError(
+            f"primary_budget {p} must be an evaluation step: a multiple of eval_every "
+            f"({cfg.eval_every}) up to steps ({cfg.steps}), or steps itself"
+        )
 
 
 def _finished(run_dir: Path, steps: int) -> bool:
@@ -120,7 +157,8 @@ def config_differences(saved: Config, wanted: Config) -> list[str]:
     diffs = []
     for k, v in wanted.to_dict().items():
         old = getattr(saved, k)
-        if k in HOST_FIELDS and not (k == "steps" and v < old):
+        # eval_samples moves the mode threshold and W1's noise: the logs would mix two
+        if k in HOST_FIELDS and k != "eval_samples" and not (k == "steps" and v < old):
             continue
         if old != v:
             diffs.append(f"{k} {old!r} -> {v!r}")
@@ -186,25 +224,28 @@ def run_comparison(
     return report.write_report(comparison, out, status, run_probes(comparison, out))
 
 
-def run_probes(comparison, out: Path) -> tuple[dict | None, dict | None]:
-    """The gradient and escape probes (claim 1), cached in the report directory."""
-    from gancli.probe import escape_probe
+def run_probes(comparison, out: Path) -> dict | None:
+    """Claim 1's probe (`gancli.probe.escape_probe`), cached in the report directory under
+    a key of everything it depends on."""
+    from gancli.probe import PROBE_VERSION, escape_probe
 
     if not {"gan", "nsgan"} <= set(comparison.losses):
-        return None, None
+        return None
     cfg = comparison.config_for("gan", False)
     path = out / "escape_probe.json"
-    steps = comparison.escape_steps
-    key = {"config": cfg.to_dict(), "escape_steps": steps}
+    steps, trained = comparison.escape_steps, comparison.trained_steps
+    key = {"config": cfg.to_dict(), "escape_steps": steps, "trained_steps": trained,
+           "version": PROBE_VERSION}  # fmt: skip
     if path.exists():
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
-            return cached["probe"], cached
+            return cached
     data = data_lib.load(cfg.dataset, cfg.image_size)
-    escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6))
+    escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6),
+                          trained_steps=trained)  # fmt: skip
     escape["key"] = key
     files.write_json(path, escape)
-    return escape["probe"], escape
+    return escape
 
 
 def comparison_toml(c: Comparison) -> str:
@@ -216,6 +257,8 @@ def comparison_toml(c: Comparison) -> str:
     text += f"losses = [{', '.join(json.dumps(x) for x in c.losses)}]\n"
     text += f'weak_variant = "{c.weak_variant or "none"}"\n'
     text += f"escape_steps = {c.escape_steps}\n"
+    text += f"primary_budget = {c.primary}\n"
+    text += f"probe_trained_steps = {c.trained_steps}\n"
     for loss, table in c.per_loss.items():
         text += f"\n[per_loss.{loss}]\n" + config_lib.to_toml(table)
     return text

@@ -1,11 +1,19 @@
-"""Controlled measurements beside training: what a confident D does to each generator loss.
+"""Claim 1's experiment: what a confident D does to each generator loss, under SGD and Adam.
 
-Goodfellow et al. (2014) and Arjovsky & Bottou (2017): with G fixed, train D; as D
-rejects G's samples with confidence, the minimax generator's gradient vanishes while
-the non-saturating one's does not. `gradient_probe` measures both gradients at the same
-G and D. `escape_probe` measures the consequence: from that same state (G at its start,
-D rejecting), training goes on with each generator loss for the same steps, and the
-distance of G's samples to the data says how far each G got.
+Goodfellow et al. (2014) and Arjovsky & Bottou (2017): with D rejecting G's samples
+confidently, the minimax generator's gradient vanishes while the non-saturating one's does
+not. The claim is about the gradient's *size*, and the course notes train with plain SGD,
+where the size is the step. Adam divides the size out (its step is ~lr whatever the
+gradient's scale), so Adam cannot show a vanishing gradient; it is kept as a second arm.
+
+`gradient_probe`: G frozen, D trained alone until it rejects; both generator losses'
+gradient norms at the same G and D along the way.
+`escape_probe`: from that rejecting state, both players train on with each generator loss
+(same seeds, state, batches and z: only the loss differs), once under plain SGD (the
+primary arm) and once under Adam; per seed and every `every` steps it records the distance
+to the data, the generator's parameter displacement ||theta_G(t) - theta_G(0)||, the mean
+generator gradient norm and the batch-mean D(G(z)). Two starts: G at initialisation, and G
+trained for a while (half the run by default) before D alone trains until it rejects.
 """
 
 from __future__ import annotations
@@ -18,10 +26,20 @@ import optax
 from gancli.config import Config
 from gancli.core.losses import minimax_g_loss, nonsaturating_g_loss
 from gancli.core.optim import with_hparams
+from gancli.core.state import GANState
 from gancli.core.step import GANProgram, d_update, discriminate, generate
 from gancli.data import Dataset
 
 PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in 300 steps
+# The SGD arm's rate, for both players, fixed by a criterion that does not look at which
+# loss wins: the largest power of ten at which no seed of either loss diverges on ring8's
+# 128 x 3 MLP (batch 256, 4 seeds, 600 steps from both starts): 1e-1 sent W1 to NaN or
+# 1e5 for both losses; 1e-2 and 1e-3 stayed finite. Both losses get the same rate, so
+# their displacements compare gradient sizes and nothing else.
+SGD_LR = 1e-2
+PROBE_VERSION = 2  # bump when the probe measures something else: cached results are redone
+ARMS = ("sgd", "adam")  # the first is the primary arm: the verdict comes from it
+STARTS = ("init", "trained")
 
 
 def _probe_config(cfg: Config) -> Config:
@@ -29,17 +47,20 @@ def _probe_config(cfg: Config) -> Config:
 
 
 def gradient_probe(
-    cfg: Config, data: Dataset, d_steps: int = 300, every: int = 10, keep_state: bool = False
-) -> dict:
-    """Per seed and probe point: mean D(G(z)) and both generator gradient norms.
+    cfg: Config, data: Dataset, d_steps: int = 300, every: int = 10, state=None
+) -> tuple[dict, GANState]:
+    """Per seed and probe point: mean D(G(z)) and both generator gradient norms; and the
+    state at the end (D after `d_steps + every` steps alone, G unchanged).
 
-    Starts from each seed's initial state, trains D alone with its GAN loss (G frozen)
-    for `d_steps` steps, and every `every` steps measures ||grad_G L_G|| for the minimax
-    and the non-saturating loss on one fresh batch.
+    Starts from `state` (default: each seed's initial state), trains D alone with its GAN
+    loss (G frozen) and every `every` steps measures ||grad_G L_G|| for the minimax and
+    the non-saturating loss on one fresh batch.
     """
     cfg = _probe_config(cfg)
     program = GANProgram.build(cfg, data)
-    state = program.init()
+    if state is None:
+        state = program.init()
+    state = jax.tree.map(jnp.copy, restart_optimizers(program, state))
     data_array = program.put_data(data.array)
     B = cfg.batch_size
 
@@ -71,7 +92,7 @@ def gradient_probe(
             return s, m
 
         # the last block trains D past the last measurement: the returned state is D after
-        # d_steps + every steps, still with G at its start
+        # d_steps + every steps, still with G where it started
         s, (d_fake, g_mm, g_ns) = jax.lax.scan(block, s, jnp.arange(d_steps // every + 1))
         return s, (d_fake, g_mm, g_ns)
 
@@ -84,56 +105,110 @@ def gradient_probe(
         "grad_minimax": np.asarray(g_mm).tolist(),
         "grad_nonsaturating": np.asarray(g_ns).tolist(),
     }
-    if keep_state:
-        result["_state"] = end
-    return result
+    return result, end
 
 
-def with_run_rates(state, cfg: Config):
-    """The probe's state with every replica's hyper-parameters set to `cfg`'s.
+def restart_optimizers(program: GANProgram, state: GANState) -> GANState:
+    """`state` with fresh optimizer states for `program`'s optimizers and every replica's
+    hyper-parameters set to `program.cfg`'s (an optimizer keeps its rate in its state)."""
+    hp = {k: jnp.asarray(v, jnp.float32) for k, v in program.cfg.hparams().items()}
 
-    Optimizers keep their rates in their state, so the probe's D rate (PROBE_LR_D) would
-    otherwise carry on into the escape."""
-    hp = {k: jnp.asarray(v, jnp.float32) for k, v in cfg.hparams().items()}
-    g = state.g.replace(opt=with_hparams(state.g.opt, hp, "g"))
-    d = state.d.replace(opt=with_hparams(state.d.opt, hp, "d"))
-    return state.replace(hparams=hp, g=g, d=d)
+    def fresh(s, hp):
+        g = s.g.replace(opt=with_hparams(program.g_tx.init(s.g.params), hp, "g"))
+        d = s.d.replace(opt=with_hparams(program.d_tx.init(s.d.params), hp, "d"))
+        return s.replace(g=g, d=d, hparams=hp)
+
+    return jax.vmap(fresh)(state, hp)
+
+
+def arm_config(cfg: Config, arm: str, loss: str) -> Config:
+    """Both players under the arm's optimizer: plain SGD at SGD_LR, or the run's Adam."""
+    base = cfg.replace(loss=loss, n_critic=1)
+    if arm == "sgd":
+        return base.replace(optimizer="sgd", lr_g=SGD_LR, lr_d=SGD_LR)
+    return base.replace(optimizer="adam")
+
+
+@jax.jit
+def _displacement(params, start):
+    """Per replica ||theta - theta_0||_2 over every parameter."""
+    return jax.vmap(lambda p, q: optax.tree.norm(jax.tree.map(jnp.subtract, p, q)))(params, start)
+
+
+def pretrain(cfg: Config, data: Dataset, steps: int) -> GANState:
+    """Every seed trained for `steps` steps with the run's own settings (the 'trained'
+    start: G mid-run)."""
+    program = GANProgram.build(cfg, data)
+    state = program.init()
+    data_array = program.put_data(data.array)
+    done = 0
+    while done < steps:
+        n = min(500, steps - done)
+        state, _ = program.run_chunk(n)(state, data_array)
+        done += n
+    return state
+
+
+def escape(cfg: Config, data: Dataset, start: GANState, steps: list[int], metric: str) -> dict:
+    """From `start`, train with `cfg` (its loss and optimizer) and record every `steps`."""
+    from gancli.quality.evaluator import Evaluator
+
+    program = GANProgram.build(cfg, data)
+    evaluator = Evaluator(program, data)
+    # chunks donate their input: every leaf its own buffer
+    state = jax.tree.map(jnp.copy, restart_optimizers(program, start))
+    g0 = jax.tree.map(jnp.copy, state.g.params)
+    data_array = program.put_data(data.array)
+    out: dict = {"distance": [], "displacement": [], "grad_norm": [], "d_fake": []}
+    for i, step in enumerate(steps):
+        if i:
+            state, m = program.run_chunk(step - steps[i - 1])(state, data_array)
+            out["grad_norm"].append(np.asarray(m["g_grad_norm"]).tolist())
+            out["d_fake"].append(np.asarray(m["d_fake"]).tolist())
+        _, scores = evaluator(state)
+        out["distance"].append([s[metric] for s in scores])
+        out["displacement"].append(np.asarray(_displacement(state.g.params, g0)).tolist())
+    return {k: np.asarray(v).T.tolist() for k, v in out.items()}  # (S, T) each
 
 
 def escape_probe(
-    cfg: Config, data: Dataset, g_steps: int = 600, every: int = 100, d_steps: int = 300
+    cfg: Config,
+    data: Dataset,
+    g_steps: int = 600,
+    every: int = 100,
+    d_steps: int = 300,
+    trained_steps: int = 0,
+    trained_d_steps: int = 1000,
 ) -> dict:
-    """From G at its start and D trained alone until it rejects (as `gradient_probe`), train
-    both players on for `g_steps` with the minimax and with the non-saturating generator
-    loss. Same seeds, same state, same batches and z (step keys fold in the step): the only
-    difference is the generator's loss. Per seed and every `every` steps: the distance to
-    the data (W1, or the Fréchet distance for images) and mean D(G(z)).
+    """For each start (G at init; G after `trained_steps` of training, if > 0): D alone
+    until it rejects (`gradient_probe`), then each arm x generator loss for `g_steps`.
+
+    Returns {"steps", "metric", "arms", "sgd_lr", "starts": {start: {"probe", "arms":
+    {arm: {loss: {distance, displacement, grad_norm, d_fake}}}}}}; arrays are (seeds, T).
     """
     from gancli.quality.evaluator import Evaluator
     from gancli.report.claims import distance_metric
 
-    probe = gradient_probe(cfg, data, d_steps=d_steps, keep_state=True)
-    start = probe.pop("_state")
-    base = _probe_config(cfg).replace(lr_d=cfg.lr_d)  # D goes on at the run's own rate
-    start = with_run_rates(start, base)
     steps = list(range(0, g_steps + 1, every))
-    result: dict = {"steps": steps, "g_steps": g_steps, "d_steps": d_steps, "probe": probe}
-    for loss in ("gan", "nsgan"):
-        program = GANProgram.build(base.replace(loss=loss), data)
-        evaluator = Evaluator(program, data)
-        metric = distance_metric(list(evaluator.names))
-        state = jax.tree.map(jnp.copy, start)  # the chunk donates its input
-        data_array = program.put_data(data.array)
-        dist, d_fake = [], []
-        for i, _ in enumerate(steps):
-            if i:
-                state, m = program.run_chunk(every)(state, data_array)
-                d_fake.append(np.asarray(m["d_fake"]).tolist())
-            _, scores = evaluator(state)
-            dist.append([s[metric] for s in scores])
-        result["metric"] = metric
-        result[loss] = {
-            "distance": np.asarray(dist).T.tolist(),
-            "d_fake": np.asarray(d_fake).T.tolist(),
-        }  # (S, T)
+    metric = distance_metric(list(Evaluator(GANProgram.build(cfg, data), data).names))
+    result: dict = {"steps": steps, "g_steps": g_steps, "metric": metric, "arms": list(ARMS),
+                    "sgd_lr": SGD_LR, "starts": {}}  # fmt: skip
+    starts = {"init": (None, d_steps)}
+    if trained_steps > 0:
+        starts["trained"] = (pretrain(cfg.replace(loss="nsgan"), data, trained_steps),
+                             trained_d_steps)  # fmt: skip
+    for name, (state, n_d) in starts.items():
+        probe, rejecting = gradient_probe(cfg, data, d_steps=n_d, every=max(1, n_d // 30),
+                                          state=state)  # fmt: skip
+        arms = {
+            arm: {loss: escape(arm_config(cfg, arm, loss), data, rejecting, steps, metric)
+                  for loss in ("gan", "nsgan")}
+            for arm in ARMS
+        }  # fmt: skip
+        result["starts"][name] = {
+            "probe": probe,
+            "d_steps": n_d,
+            "arms": arms,
+            "trained_steps": trained_steps if name == "trained" else 0,
+        }
     return result

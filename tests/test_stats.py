@@ -6,30 +6,63 @@ import pytest
 from gancli import stats
 
 
-def test_mean_ci_is_a_percentile_bootstrap_around_the_mean():
+def test_mean_ci_is_students_t_interval():
     v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
     e = stats.mean_ci(v)
+    # by hand: sd = sqrt(6) (ddof 1), t(0.975, 7) = 2.364624, half = 2.364624 * sqrt(6/8)
+    half = 2.364624 * math.sqrt(6.0 / 8)
     assert e.mean == 4.5 and e.n == 8
-    # Percentile bootstrap of the mean of 1..8: roughly mean +- 1.96 * sd / sqrt(n) = +- 1.6
-    assert 2.6 < e.lo < 3.4 and 5.6 < e.hi < 6.4
-    assert stats.mean_ci(v) == e  # fixed seed: reproducible
+    assert e.lo == pytest.approx(4.5 - half, abs=1e-5) and e.hi == pytest.approx(
+        4.5 + half, abs=1e-5
+    )
+
+
+def test_mean_ci_covers_at_eight_seeds():
+    """2,000 simulated normal samples of n = 8: the nominal 95 % interval must cover the true
+    mean at least 93 % of the time (the percentile bootstrap covered 88.7 % here)."""
+    rng = np.random.default_rng(20261204)
+    x = rng.normal(3.0, 2.0, (2000, 8))
+    covered = [(e.lo <= 3.0 <= e.hi) for e in map(stats.mean_ci, x)]
+    assert np.mean(covered) >= 0.93
+    # the bootstrap percentile interval, as before, would fail the same check
+    boot = rng.integers(0, 8, (4000, 8))
+    lo, hi = (np.quantile(x[:, boot].mean(axis=2), q, axis=1) for q in (0.025, 0.975))
+    assert np.mean((lo <= 3.0) & (3.0 <= hi)) < 0.92
 
 
 def test_mean_ci_drops_non_finite_and_handles_small_samples():
     assert stats.mean_ci([1.0, None, float("nan"), 3.0]).mean == 2.0
     one = stats.mean_ci([5.0])
     assert one.mean == 5.0 and math.isnan(one.lo) and str(one) == "5 (n=1)"
-    same = stats.mean_ci([2.0, 2.0, 2.0])
-    assert (same.lo, same.hi) == (2.0, 2.0)
+    same = stats.mean_ci([8.0] * 8)
+    assert same.constant and str(same) == "8 (all 8 equal)"
+    assert "[" not in str(same)  # not printed as a zero-width certainty
+    assert not stats.mean_ci([1.0, 2.0]).constant
     assert stats.mean_ci([]).n == 0 and str(stats.mean_ci([])) == "-"
 
 
-def test_diff_ci_excludes_zero_for_separated_groups_only():
-    a, b = [10, 11, 12, 13, 14], [0, 1, 2, 3, 4]
-    d = stats.diff_ci(a, b)
-    assert d.mean == 10 and d.lo > 7 and d.hi < 13
-    same = stats.diff_ci([1, 2, 3, 4], [1.5, 2.5, 3.5, 0.5])
-    assert same.lo < 0 < same.hi
+def test_holm_against_hand_computed_values():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4 0.02, x3 0.03, x2 0.06, x1 0.04 -> running max
+    assert stats.holm_p([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert stats.holm_p([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    adj = stats.holm_p([0.02, float("nan"), 0.01])  # NaN stays NaN and is not counted
+    assert adj[0] == pytest.approx(0.02) and math.isnan(adj[1]) and adj[2] == pytest.approx(0.02)
+
+
+def test_holm_turns_a_lone_p_of_0_018_among_four_into_not_significant():
+    rng = np.random.default_rng(1)
+    t = stats.mann_whitney([5, 6, 7, 8, 9, 10, 11, 12], [0, 1, 2, 3, 4, 5.5, 13, 14])
+    others = [stats.mann_whitney(rng.normal(0, 1, 8), rng.normal(0, 1, 8)) for _ in range(3)]
+    family = stats.holm([dataclass_with_p(t, 0.018), *others])
+    assert family[0].p == 0.018 and family[0].p_adj == pytest.approx(0.072)
+    assert not family[0].significant and family[0].family == 4
+    assert "Holm-adjusted 0.072 of 4" in family[0].describe()
+
+
+def dataclass_with_p(t, p):
+    import dataclasses
+
+    return dataclasses.replace(t, p=p)
 
 
 def test_mann_whitney_separated_groups():
@@ -47,15 +80,26 @@ def test_too_few_seeds_say_how_many_are_needed():
     assert "cannot reach p < 0.05; needs 4 seeds" in t.inconclusive_reason
     assert stats.min_seeds("Mann-Whitney U", "two-sided") == 4  # 2/C(8,4) = 0.029
     assert stats.min_seeds("Wilcoxon signed-rank", "greater") == 5  # 0.5^5 = 0.031
+    # in a Holm family of 4 the smallest p must pass 0.0125: Wilcoxon needs 7 (1/128)
+    assert stats.min_seeds("Wilcoxon signed-rank", "greater", family=4) == 7
 
 
 def test_not_significant_with_enough_seeds_estimates_seeds_for_power():
     rng = np.random.default_rng(0)
     a, b = rng.normal(0.3, 1, 6), rng.normal(0, 1, 6)
     t = stats.mann_whitney(a, b, "greater")
-    assert not t.significant
+    assert not t.significant and t.effect > 0
     assert t.needed is not None and t.needed > 6
-    assert f"about {t.needed} seeds per group" in t.inconclusive_reason
+    assert f"about {t.needed} seeds per group for 80% power at effect size d = " in (
+        t.inconclusive_reason
+    )
+
+
+def test_a_wrong_way_effect_never_asks_for_a_few_more_seeds():
+    t = stats.mann_whitney([0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11], "greater")
+    assert t.p == pytest.approx(1.0) and t.effect < 0 and t.needed is None
+    assert "points the other way" in t.inconclusive_reason
+    assert "seeds per group" not in t.inconclusive_reason
 
 
 def test_seeds_for_power_matches_the_normal_approximation():
@@ -63,6 +107,10 @@ def test_seeds_for_power_matches_the_normal_approximation():
     # t-test; times pi/3 for the rank test: 12.95 -> 13
     assert stats.seeds_for_power(1.0, "greater", paired=False) == 13
     assert stats.seeds_for_power(0.0, "greater", paired=False) is None
+    assert stats.seeds_for_power(-1.0, "greater", paired=False) is None
+    # a huge effect still needs the seeds at which the test can reach 0.05 at all
+    assert stats.seeds_for_power(50.0, "greater", paired=False) == 4
+    assert stats.seeds_for_power(50.0, "greater", True, "Wilcoxon signed-rank") == 5
 
 
 def test_wilcoxon_is_paired():
@@ -73,11 +121,34 @@ def test_wilcoxon_is_paired():
     assert not stats.mann_whitney(base + 0.1, base, "greater").significant
 
 
-def test_bootstrap_is_scipys_percentile_interval():
-    from scipy.stats import bootstrap
+def test_wilcoxon_drops_zero_differences():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    b = a - 1.0
+    b[:2] = a[:2]  # two seeds with no difference
+    t = stats.wilcoxon(a, b, "greater")
+    # 6 non-zero differences: the smallest one-sided p is 1/64, not 1/256
+    assert t.min_p == pytest.approx(1 / 64)
+    assert t.p == pytest.approx(1 / 64)
 
-    v = np.array([0.3, 1.2, 0.7, 2.5, 1.9, 0.1, 1.4])
-    ref = bootstrap((v,), np.mean, method="percentile", n_resamples=99_999,
-                    rng=np.random.default_rng(1)).confidence_interval  # fmt: skip
-    lo, hi = stats.bootstrap_ci(v)
-    assert lo == pytest.approx(ref.low, abs=0.03) and hi == pytest.approx(ref.high, abs=0.03)
+
+def test_permutation_test_is_exact_and_calibrated():
+    def diff_means(A, B):
+        return A.mean(axis=1) - B.mean(axis=1)
+
+    a, b = np.arange(8.0) + 100, np.arange(8.0)
+    t = stats.permutation_test(diff_means, a, b, "perm")
+    assert t.p == pytest.approx(1 / 12870) and t.significant  # C(16, 8) splits, one extreme
+    # calibrated: under the null, p < 0.05 in about 5 % of 400 simulated pairs (n = 6)
+    rng = np.random.default_rng(3)
+    ps = [stats.permutation_test(diff_means, rng.normal(size=6), rng.normal(size=6), "p").p
+          for _ in range(400)]  # fmt: skip
+    assert 0.02 <= np.mean(np.array(ps) < 0.05) <= 0.08
+
+
+def test_test_to_dict_has_no_nan():
+    import json
+
+    t = stats.mann_whitney([1.0], [2.0, 3.0])
+    d = t.to_dict()
+    json.dumps(d, allow_nan=False)  # raises on NaN
+    assert d["p"] is None and d["significant"] is False

@@ -59,7 +59,7 @@ def metric_table(title: str, rows: list[dict], summary: dict | None = None) -> T
         table.add_row("± std", *[_fmt(summary["std"].get(n)) for n in names], "")
         if "ci95" in summary:
             cis = [summary["ci95"].get(n) or [None, None] for n in names]
-            table.add_row("95% CI", *[f"{_fmt(lo)}..{_fmt(hi)}" for lo, hi in cis], "bootstrap")
+            table.add_row("95% CI", *[f"{_fmt(lo)}..{_fmt(hi)}" for lo, hi in cis], "t interval")
     return table
 
 

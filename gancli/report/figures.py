@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from gancli import plots, stats
-from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, REJECT, SUPPORTED
+from gancli.quality.evaluator import REJECT
+from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 from gancli.report.runs import budgets, grid
 
 
@@ -46,7 +47,7 @@ def plot_training(runs: dict, path: Path) -> None:
 
 
 def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) -> None:
-    """Per run and metric: thin lines per seed, the mean and its 95% bootstrap band; one
+    """Per run and metric: thin lines per seed, the mean and its 95% t-interval band; one
     colour per loss, the weak generator's runs dashed."""
     import matplotlib.pyplot as plt
 
@@ -65,7 +66,7 @@ def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) ->
             ax.fill_between(
                 steps, [e.lo for e in est], [e.hi for e in est], color=color, alpha=0.15, lw=0
             )
-        ax.set_title(f"{key}: mean, 95% bootstrap CI, seeds (thin)", fontsize=9)
+        ax.set_title(f"{key}: mean, 95% t interval, seeds (thin)", fontsize=9)
         ax.set_xlabel("generator step", fontsize=8)
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -86,21 +87,26 @@ def plot_samples(runs: dict, mixture, path: Path) -> None:
     plots.save_panels(path, sets, titles, mixture, cols=cols)
 
 
-def plot_probe(probe: dict, path: Path) -> None:
+def plot_probe(escape: dict, path: Path) -> None:
+    """Per start: both generator gradient norms against D(G(z)) as D alone trains."""
     import matplotlib.pyplot as plt
 
-    d_fake = np.asarray(probe["d_fake"]).ravel()
-    mm = np.asarray(probe["grad_minimax"]).ravel()
-    ns = np.asarray(probe["grad_nonsaturating"]).ravel()
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    ax.scatter(d_fake, mm, s=8, label="minimax (gan)")
-    ax.scatter(d_fake, ns, s=8, label="non-saturating (nsgan)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.axvline(REJECT, color="0.5", lw=0.8, ls="--")
-    ax.set_xlabel("mean D(G(z)) as D alone trains")
-    ax.set_ylabel("||grad_G L_G||")
-    ax.legend(fontsize=8)
+    starts = escape["starts"]
+    fig, axes = plt.subplots(1, len(starts), figsize=(4.6 * len(starts), 3.6), squeeze=False,
+                             sharey=True)  # fmt: skip
+    for ax, (name, start) in zip(axes[0], starts.items(), strict=True):
+        probe = start["probe"]
+        d_fake = np.asarray(probe["d_fake"]).ravel()
+        for key, label in (("grad_minimax", "minimax (gan)"),
+                           ("grad_nonsaturating", "non-saturating (nsgan)")):  # fmt: skip
+            ax.scatter(d_fake, np.asarray(probe[key]).ravel(), s=8, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.axvline(REJECT, color="0.5", lw=0.8, ls="--")
+        ax.set_xlabel("batch-mean D(G(z)) as D alone trains", fontsize=8)
+        ax.set_title(f"G at {'initialisation' if name == 'init' else 'mid-run'}", fontsize=9)
+    axes[0, 0].set_ylabel("||grad_G L_G||", fontsize=8)
+    axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -131,23 +137,38 @@ def plot_tracking(runs: dict, distance: str, path: Path) -> None:
 
 
 def plot_escape(escape: dict, path: Path) -> None:
+    """Rows: starts; columns: each arm's displacement of G and distance to the data; one
+    colour per generator loss (mean, 95% CI band, thin line per seed)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    steps = escape["steps"]
-    for i, (loss, label) in enumerate((("gan", "minimax"), ("nsgan", "non-saturating"))):
-        d = np.asarray(escape[loss]["distance"])
-        for row in d:
-            ax.plot(steps, row, lw=0.4, alpha=0.35, color=f"C{i}")
-        est = [stats.mean_ci(col) for col in d.T]
-        ax.plot(steps, [e.mean for e in est], lw=1.6, color=f"C{i}", label=label)
-        ax.fill_between(
-            steps, [e.lo for e in est], [e.hi for e in est], color=f"C{i}", alpha=0.15, lw=0
-        )
-    ax.set_xlabel("generator steps after D learned to reject G", fontsize=8)
-    ax.set_ylabel(escape["metric"], fontsize=8)
-    ax.set_title("claim 1: from the same state, how far each G gets", fontsize=9)
-    ax.legend(fontsize=8)
+    starts, arms, steps = escape["starts"], escape["arms"], escape["steps"]
+    panels = [(arm, q) for arm in arms for q in ("displacement", "distance")]
+    fig, axes = plt.subplots(len(starts), len(panels), figsize=(3.3 * len(panels),
+                             2.9 * len(starts)), squeeze=False)  # fmt: skip
+    for r, (name, start) in enumerate(starts.items()):
+        for c, (arm, q) in enumerate(panels):
+            ax = axes[r, c]
+            for i, (loss, label) in enumerate((("gan", "minimax"), ("nsgan", "non-saturating"))):
+                v = np.asarray(start["arms"][arm][loss][q], float)
+                for row in v:
+                    ax.plot(steps, row, lw=0.4, alpha=0.35, color=f"C{i}")
+                est = [stats.mean_ci(col) for col in v.T]
+                ax.plot(steps, [e.mean for e in est], lw=1.6, color=f"C{i}", label=label)
+                ax.fill_between(steps, [e.lo for e in est], [e.hi for e in est],
+                                color=f"C{i}", alpha=0.15, lw=0)  # fmt: skip
+            if q == "displacement":
+                ax.set_yscale("symlog", linthresh=1e-3)
+            what = "||theta_G - theta_G(0)||" if q == "displacement" else escape["metric"]
+            ax.set_ylabel(what, fontsize=8)
+            where = "G at init" if name == "init" else "G mid-run"
+            lr = f" {escape['sgd_lr']:g}" if arm == "sgd" else ""
+            ax.set_title(f"{where}, {arm.upper()}{lr}", fontsize=9)
+            ax.tick_params(labelsize=7)
+            if r == len(starts) - 1:
+                ax.set_xlabel("generator steps after D rejects G", fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("claim 1: from a rejecting D, how far each G moves and where it goes",
+                 fontsize=10)  # fmt: skip
     fig.tight_layout()
     plots.save_figure(fig, path)
 
@@ -162,11 +183,15 @@ def plot_verdicts(claim_list: list[dict], path: Path) -> None:
     )
     for i, (ax, c) in enumerate(zip(axes[:, 0], claim_list, strict=True), 1):
         for b in c["by_budget"]:
-            ax.scatter([b["budget"]], [0], color=colors[b["verdict"]], s=60)
+            primary = b["budget"] == c.get("primary_budget")
+            ring = dict(s=150, edgecolors="black", linewidths=1.5) if primary else dict(s=40)
+            ax.scatter([b["budget"]], [0], color=colors[b["verdict"]], zorder=3, **ring)
         ax.set_yticks([])
         ax.set_ylabel(f"claim {i}", rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelsize=7)
-    axes[-1, 0].set_xlabel("budget (generator steps; claim 1: steps after D rejects)", fontsize=8)
+    axes[-1, 0].set_xlabel("budget (generator steps; claim 1: steps after D rejects); the "
+                           "ringed marker is the primary budget, the others descriptive",
+                           fontsize=8)  # fmt: skip
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in colors.items()]
     fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.9))

@@ -58,6 +58,17 @@ def per_seed_rows(result: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def primary_tests_rows(claim: dict) -> tuple[list[str], list[list[str]]]:
+    """The tests behind the verdict at the primary budget: raw and Holm-adjusted p."""
+    row = next((b for b in claim["by_budget"] if b["budget"] == claim["primary_budget"]), {})
+    rows = []
+    for family, label in (("forward", "for the claim"), ("reverse", "against it")):
+        for t in row.get("tests", {}).get(family, []):
+            rows.append([label, t["name"], f"{t['n_a']} vs {t['n_b']}", _fmt(t["p"]),
+                         _fmt(t["p_adj"]), "yes" if t["significant"] else "no"])  # fmt: skip
+    return ["direction", "test", "seeds", "p", "p (Holm)", "significant"], rows
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [
         "| " + " | ".join(header) + " |",
@@ -107,15 +118,24 @@ def render_markdown(result: dict, comparison) -> str:
             "",
             f"**{c['headline']}.**",
             "",
-            f"At the largest budget: {c['why']}.",
+            f"At the primary budget: {c['why']}.",
+            "",
+        ]
+        header, rows = primary_tests_rows(c)
+        if rows:
+            lines += ["Tests at the primary budget (each family Holm-adjusted):", "",
+                      *_md_table(header, rows), ""]  # fmt: skip
+        lines += [
+            "Verdict at every budget (descriptive; the verdict is the primary budget's):",
             "",
             "| budget | verdict |",
             "|---|---|",
-            *[f"| {b['budget']} | {b['verdict']} |" for b in c["by_budget"]],
+            *[f"| {b['budget']}{' (primary)' if b['budget'] == c['primary_budget'] else ''} "
+              f"| {b['verdict']} |" for b in c["by_budget"]],
             "",
             f"How: {c['how']}",
             "",
-        ]
+        ]  # fmt: skip
         figs = {k: v for k, v in c["figures"].items() if k != "coverage_histogram"}
         if figs:
             lines += ["Figures: " + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in figs.items()), ""]
@@ -159,7 +179,9 @@ def render_html(result: dict, comparison, out: Path) -> str:
         parts += [
             f"<h3>{i}. {esc(c['claim'])}</h3>",
             f"<p><b class='{cls}'>{esc(c['headline'])}</b>.</p>",
-            f"<p>At the largest budget: {esc(c['why'])}.</p>",
+            f"<p>At the primary budget: {esc(c['why'])}.</p>",
+            table(*primary_tests_rows(c)),
+            f"<p><small>Other budgets (descriptive): {esc(c['descriptive'] or '-')}</small></p>",
             f"<p><small>How: {esc(c['how'])}</small></p>",
         ]
     parts.append("<h2>Plots</h2>")
