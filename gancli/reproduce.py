@@ -8,9 +8,11 @@ and variants in `[variants.NAME]` (Config overrides plus optional `full_steps` /
 budget, scored with the paper's metrics (`gancli.quality.paper`), resumed to the next,
 and so on; a rerun skips finished stages.
 
-Intervals: a 95% percentile bootstrap CI of the mean over seeds (scipy.stats.bootstrap,
-9,999 resamples, fixed seed). This small helper stands alone here on purpose, to be
-unified with `gancli.stats` later.
+Intervals: the 95% Student's t interval of the mean over seeds (`gancli.stats`, which
+says why: the percentile bootstrap under-covers at 5-10 seeds), beside the std and the
+standard error. A stage or run directory stored with other settings than the command
+asks for (another beta1, seed count, ...) is never returned as if it were the new one:
+it is refused with the differing fields, or retrained with `force`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -25,15 +28,15 @@ from typing import Any
 import numpy as np
 
 from gancli import config as config_lib
+from gancli import stats
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
-from gancli.run import runner
+from gancli.run import files, runner
 from gancli.run.rundir import RunDir
 
 BUDGETS = ("reduced", "full")
 VARIANT_KEYS = ("full_steps", "reduced_steps")
 CI_LEVEL = 0.95
-CI_RESAMPLES = 9999
 METRIC_LABELS = {"modes": "modes", "hq_pct": "HQ %", "reverse_kl": "reverse KL"}
 
 
@@ -106,35 +109,18 @@ def load_preset(path: str | Path) -> Preset:
 # ---- statistics -----------------------------------------------------------------------------
 
 
-def mean_ci(values: list[float], seed: int = 0) -> dict:
-    """Mean, std (ddof 1), standard error and a 95% percentile bootstrap CI of the mean."""
-    from scipy import stats
-
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], np.float64)
-    out = {"n": int(v.size), "mean": math.nan, "std": math.nan, "se": math.nan,
-           "ci_low": math.nan, "ci_high": math.nan}  # fmt: skip
-    if v.size == 0:
-        return out
-    out["mean"] = float(v.mean())
-    if v.size == 1:
-        return out
-    out["std"] = float(v.std(ddof=1))
-    out["se"] = out["std"] / math.sqrt(v.size)
-    if np.all(v == v[0]):  # every resample has the same mean
-        out["ci_low"] = out["ci_high"] = float(v[0])
-        return out
-    res = stats.bootstrap(
-        (v,), np.mean, confidence_level=CI_LEVEL, n_resamples=CI_RESAMPLES,
-        method="percentile", rng=np.random.default_rng(seed),
-    )  # fmt: skip
-    out["ci_low"] = float(res.confidence_interval.low)
-    out["ci_high"] = float(res.confidence_interval.high)
-    return out
+def mean_ci(values: list[float]) -> dict:
+    """Mean, std (ddof 1), standard error and the 95% t interval of the mean (NaN where
+    undefined; JSON-ready through `files.json_default`)."""
+    est = stats.mean_ci(values)
+    mean, std = stats.mean_std(values)
+    se = std / math.sqrt(est.n) if est.n > 1 else math.nan
+    return {"n": est.n, "mean": mean, "std": std, "se": se, "ci_low": est.lo, "ci_high": est.hi}
 
 
 def inside(paper: float | None, s: dict) -> bool | None:
     """Whether the paper's mean lies inside our CI (None when either is unknown)."""
-    if paper is None or not math.isfinite(s["ci_low"]):
+    if paper is None or s["ci_low"] is None or not math.isfinite(s["ci_low"]):
         return None
     return bool(s["ci_low"] <= paper <= s["ci_high"])
 
@@ -161,12 +147,14 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
               seeds: int | None, quiet: bool, log=print) -> dict:  # fmt: skip
     """Train (or resume) one variant to `steps` and score it with the paper's metrics."""
     stage_file = run_dir / f"reproduce_{steps:07d}.json"
-    if stage_file.exists():
-        return json.loads(stage_file.read_text())
     cfg = preset.config_for(variant, steps, seeds)
+    if stage_file.exists():
+        stage = json.loads(stage_file.read_text())
+        if stage.get("config") == _stored(cfg):
+            return stage
     t0 = time.perf_counter()
     latest = _latest_checkpoint(run_dir)
-    if latest is None:
+    if latest is None or latest > steps:
         log(f"{variant}: training {cfg.seeds} seeds x {steps:,} steps")
         result = runner.train(cfg, run_dir, force=True, quiet=quiet)
     else:
@@ -189,15 +177,49 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
         "per_seed": per_seed,
         "stats": {m: mean_ci([s[m] for s in per_seed]) for m in PAPER_METRICS},
         "loss": cfg.loss,
-        "config": {k: v for k, v in cfg.to_dict().items() if v is not None},
+        "config": _stored(cfg),
     }
-    stage_file.write_text(json.dumps(stage, indent=2) + "\n")
-    return stage
+    files.write_json(stage_file, stage)
+    return files.json_safe(stage)  # as a rerun reads it back: null, not NaN
+
+
+def _stored(cfg: Config) -> dict:
+    """What a stage records of its config, and is compared on when reused."""
+    return json.loads(json.dumps({k: v for k, v in cfg.to_dict().items() if v is not None}))
+
+
+def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds, force: bool):
+    """Refuse, before anything trains, a variant whose stored run or stages used other
+    settings than these (with `force`, such a variant's directory is cleared instead)."""
+    from gancli.compare import config_differences
+
+    for v in chosen:
+        run_dir = out / v
+        last = preset.steps_for(v, budget)[-1]
+        wanted = preset.config_for(v, last, seeds)
+        diffs = []
+        saved = RunDir(run_dir).saved_config() if run_dir.is_dir() else None
+        if saved is not None:
+            diffs = config_differences(saved, wanted)
+        for f in sorted(run_dir.glob("reproduce_*.json")) if run_dir.is_dir() else []:
+            stage = json.loads(f.read_text())
+            mine = _stored(preset.config_for(v, stage["steps"], seeds))
+            diffs += [f"{k} {stage['config'].get(k)!r} -> {mine.get(k)!r}"
+                      for k in sorted(set(mine) | set(stage["config"]))
+                      if k != "steps" and stage["config"].get(k) != mine.get(k)]  # fmt: skip
+        diffs = list(dict.fromkeys(diffs))
+        if diffs and not force:
+            raise ConfigError(
+                f"{run_dir} was trained with other settings ({'; '.join(diffs)}): use another "
+                "--out, or --force to retrain it"
+            )
+        if diffs:
+            shutil.rmtree(run_dir)
 
 
 def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
                variants: list[str] | None = None, seeds: int | None = None,
-               quiet: bool = False, log=print) -> dict:  # fmt: skip
+               quiet: bool = False, log=print, force: bool = False) -> dict:  # fmt: skip
     if budget not in BUDGETS:
         raise ConfigError(f"--budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
     chosen = variants or list(preset.variants)
@@ -208,6 +230,7 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
             f"choose from {', '.join(preset.variants)}"
         )
     out = Path(out)
+    plan_stages(preset, chosen, budget, out, seeds, force)
     out.mkdir(parents=True, exist_ok=True)
     stages = []
     for v in chosen:
@@ -218,10 +241,10 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
         "paper": preset.paper,
         "anchor": preset.anchor,
         "budget": budget,
-        "ci": f"{int(CI_LEVEL * 100)}% percentile bootstrap of the mean over seeds",
+        "ci": f"{int(CI_LEVEL * 100)}% Student's t interval of the mean over seeds",
         "stages": stages,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    files.write_json(out / "report.json", report)
     (out / "report.md").write_text(report_markdown(report))
     return report
 

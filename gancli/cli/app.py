@@ -3,8 +3,6 @@ errors to one line on stderr and an exit code (2 for usage errors), never a trac
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
 from typing import Annotated, Any
@@ -37,18 +35,9 @@ def log(message: str) -> None:
 
 def print_json(obj: Any) -> None:
     """The one JSON document of `--json` on stdout; NaN and Infinity become null."""
-    print(json.dumps(json_safe(obj), indent=2, allow_nan=False, default=str))
+    from gancli.run import files
 
-
-def json_safe(obj: Any) -> Any:
-    """JSON has no NaN or Infinity: non-finite floats become null."""
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    print(files.dumps(obj, indent=2))
 
 
 def _print_version(value: bool) -> None:

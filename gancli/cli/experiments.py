@@ -228,6 +228,10 @@ def reproduce(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Directory (default reports/reproduce/PRESET).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(help="Retrain a variant stored with other settings instead of refusing."),
+    ] = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -237,7 +241,7 @@ def reproduce(
     p = rep.load_preset(preset)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
-    report = rep.run_preset(p, target, budget, chosen, seeds, quiet=quiet, log=log)
+    report = rep.run_preset(p, target, budget, chosen, seeds, quiet=quiet, log=log, force=force)
     if as_json:
         print_json(report)
         return

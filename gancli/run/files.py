@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import secrets
 from collections.abc import Iterator
@@ -57,8 +58,29 @@ def json_default(o):
     return str(o)
 
 
+def json_safe(obj: Any) -> Any:
+    """JSON has no NaN or Infinity: non-finite floats (Python's or numpy's, of any width)
+    become null; numpy scalars and arrays become numbers and lists."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        return json_safe(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dumps(obj: Any, **kw) -> str:
+    """The one JSON encoding of what gancli writes: no NaN anywhere (null instead)."""
+    return json.dumps(json_safe(obj), allow_nan=False, default=json_default, **kw)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, default=json_default) + "\n")
+    write_atomic(path, dumps(obj, indent=2) + "\n")
 
 
 # ---- JSON lines ---------------------------------------------------------------------------
