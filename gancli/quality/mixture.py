@@ -7,11 +7,13 @@ PacGAN count a mode as captured when at least one HQ sample is nearest to it
 
 W1 to the data uses every sample: the exact (optimal-matching) W1 between each block of
 `W1_POINTS` samples and a stratified data reference of the same size, averaged over the
-blocks. An exact W1 on all 2,500 at once costs ~2 s per seed and evaluation (scipy's
-assignment solver), 30x the blocks. Empirical W1 is biased upward at any finite size: the
-same estimator applied to real data samples gives its floor (`w1_floor`: ring8 ~0.1,
-grid25 ~0.27, ring8-pacgan ~0.05; checked in `tests/test_metrics.py`), mostly the
-multinomial imbalance of 500 samples over the modes, the best any generator can score.
+blocks. Empirical W1 is biased upward at any finite size, and more so for smaller
+samples: the same estimator applied to real data samples gives its floor (`w1_floor`:
+ring8 0.12, grid25 0.27, ring8-pacgan 0.06; checked in `tests/test_metrics.py`), mostly
+the multinomial imbalance of 500 samples over the modes, the best any generator can score
+on it. An exact W1 on all 2,500 at once has a lower floor (ring8 0.047, grid25 0.14,
+ring8-pacgan 0.023) and costs ~10x the blocks (scipy's assignment solver): the blocks are
+a different, cheaper estimator, not the same one with the same bias.
 """
 
 from __future__ import annotations
