@@ -35,3 +35,13 @@ def test_resuming_a_finished_run_says_so_and_writes_no_event_file(one_chunk_run,
     assert saved["seed_steps_per_s"] == first.summary["seed_steps_per_s"]
     assert saved["wall_time_s"] == first.summary["wall_time_s"]
     assert saved["mean"] == first.summary["mean"]
+
+
+@pytest.mark.parametrize(
+    "changes, label",
+    [({}, "nsgan/ring8"), ({"loss": "gan", "generator_variant": "thin"}, "gan-thin/ring8")],
+)
+def test_the_progress_label_names_a_weakened_generator(changes, label):
+    from gancli.run.loop import run_label
+
+    assert run_label(tiny(**changes), "ring8") == label

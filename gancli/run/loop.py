@@ -100,6 +100,12 @@ def chunk_end(cfg: Config, step: int) -> int:
     return min([*nxt, cfg.steps])
 
 
+def run_label(cfg: Config, dataset_name: str) -> str:
+    """'nsgan/ring8'; a weakened generator as compare-losses names its run: 'gan-thin/ring8'."""
+    loss = cfg.loss if cfg.generator_variant == "default" else f"{cfg.loss}-{cfg.generator_variant}"
+    return f"{loss}/{Path(dataset_name).name}"
+
+
 def run_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool) -> RunResult:
     """Train from `start` to cfg.steps; a failed write (a full disk) leaves the run as a
     kill would, at its newest complete checkpoint, and raises one line saying so."""
@@ -139,7 +145,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     t_start = time.perf_counter()
     evaluator = Evaluator(program, data)
     data_array = program.put_data(data.array)
-    label = f"{cfg.loss}/{Path(data.name).name}"
+    label = run_label(cfg, data.name)
     bar = TrainProgress(label, start, cfg.steps, cfg.num_replicas, quiet)
     replicas, n_rep = cfg.replicas, cfg.num_replicas  # {"seed": s, **swept values} each
     diverged_seen: set[int] = set()
