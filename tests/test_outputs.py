@@ -45,3 +45,30 @@ def test_the_progress_label_names_a_weakened_generator(changes, label):
     from gancli.run.loop import run_label
 
     assert run_label(tiny(**changes), "ring8") == label
+
+
+@pytest.mark.parametrize(
+    "seeds, swept, words",
+    [(1, None, "(1 seed, 0 diverged"), (3, None, "(mean of 3 seeds, 0 diverged"),
+     (4, ["clip"], "(mean of 4 replicas, 0 diverged")],
+)  # fmt: skip
+def test_result_line_counts_in_words(seeds, swept, words):
+    summary = {"loss": "wgan", "dataset": "ring8", "step": 20, "seeds": [{}] * seeds,
+               "mean": {"w1": 0.5}, "diverged": 0, "seed_steps_per_s": 1234.5,
+               **({"swept": swept} if swept else {})}  # fmt: skip
+    line = result_line(summary, "runs/w")
+    assert words in line and "1,234 seed-steps/s" in line
+
+
+def test_eval_prints_its_table_within_80_columns(one_chunk_run, capsys, monkeypatch):
+    from rich.console import Console
+
+    from gancli.cli import main, tools
+
+    console = Console(width=80, record=True, force_terminal=False)
+    monkeypatch.setattr(tools, "out", console)
+    out, _ = one_chunk_run
+    assert main(["eval", str(out)]) == 0
+    text = console.export_text()
+    assert "CI lo" in text and "modes" in text
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text

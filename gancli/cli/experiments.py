@@ -18,7 +18,7 @@ from gancli.cli.options import (
     overrides,
     setting,
 )
-from gancli.cli.tables import metric_table, result_line, rows_table
+from gancli.cli.tables import comparison_tables, metric_table, result_line, rows_table
 from gancli.config import LOSS_NAMES, ConfigError
 
 # gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
@@ -184,12 +184,8 @@ def compare_losses(
     if as_json:
         print_json(result if tuned is None else {**result, "tuning": tuned})
         return
-    from gancli.report.render import table_rows
-
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
-    header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
-    title = f"compare-losses on {result['dataset']}: mean [95% CI] over seeds"
-    out.print(rows_table(title, header, rows))
+    out.print(comparison_tables(result, [m for m in result["metrics"] if m in keep]))
     for i, c in enumerate(result["claims"], 1):
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
@@ -245,6 +241,6 @@ def reproduce(
     title = f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})"
     for note in sorted({st["note"] for st in report["stages"]}):
         out.print(note, highlight=False, soft_wrap=True)
-    out.print(rows_table(title, header, rows))
+    out.print(rows_table(title, header, rows, keys=(0, 1, 3)))  # variant, steps, metric
     out.print(f"paper ±: {p.paper.get('pm', 'not stated')}", highlight=False, soft_wrap=True)
     out.print(f"report: {target / 'report.md'} (and report.json)", highlight=False)
