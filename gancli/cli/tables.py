@@ -126,15 +126,19 @@ def rows_table(
     return Group(*tables)
 
 
-def result_line(summary: dict, run_dir) -> str:
-    """train's last line, printed with --quiet too: where it ended, the first metrics'
-    means over seeds, the speed and where the results are."""
+def means_line(summary: dict, head: str, extra: str = "") -> str:
+    """'HEAD: modes 7.5, modes_any 8, hq_frac 0.93 (mean of 4 seeds, 0 diverged)': the
+    first metrics' means over the replicas (eval's line, and train's with `extra`)."""
     n = len(summary["seeds"])
     what = ("replica" if summary.get("swept") else "seed") + ("s" if n != 1 else "")
     over = f"mean of {n} {what}" if n != 1 else f"1 {what}"
     means = ", ".join(f"{k} {_fmt(v)}" for k, v in list(summary["mean"].items())[:3])
-    return (
-        f"{summary['loss']} on {summary['dataset']} at step {summary['step']}: {means} "
-        f"({over}, {summary['diverged']} diverged; "
-        f"{summary['seed_steps_per_s']:,.0f} seed-steps/s); results in {run_dir}"
-    )
+    return f"{head}: {means} ({over}, {summary['diverged']} diverged{extra})"
+
+
+def result_line(summary: dict, run_dir) -> str:
+    """train's last line, printed with --quiet too: where it ended, the first metrics'
+    means over seeds, the speed and where the results are."""
+    head = f"{summary['loss']} on {summary['dataset']} at step {summary['step']}"
+    speed = f"; {summary['seed_steps_per_s']:,.0f} seed-steps/s"
+    return f"{means_line(summary, head, speed)}; results in {run_dir}"
