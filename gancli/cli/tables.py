@@ -34,12 +34,13 @@ def _seed_table(title: str, rows: list[dict], names: list[str], summary: dict) -
                for n in names}  # fmt: skip
     diverged = sum(r.get("diverged_at") is not None for r in rows)
     columns["diverged"] = [_status(r) for r in rows] + [f"{diverged} of {len(rows)}"]
-    if "std" in summary:
+    several = len(rows) > 1  # one seed has no spread and no interval
+    if several and "std" in summary:
         labels.append("± std")
         for n in names:
             columns[header(n)].append(_fmt(summary["std"].get(n)))
         columns["diverged"].append("")
-    if "ci95" in summary:
+    if several and "ci95" in summary:
         labels += ["CI lo", "CI hi"]
         for n in names:
             lo, hi = summary["ci95"].get(n) or [None, None]
@@ -71,7 +72,8 @@ def metric_table(title: str, rows: list[dict], summary: dict | None = None):
     swept = summary.get("swept", [])
     skip = ("seed", "diverged_at", "step", "diverged", *swept)
     names = [k for k in rows[0] if k not in skip]
-    caption = [Text(CI_CAPTION, style="dim")] if "ci95" in summary else []
+    several = len(rows) > len(summary.get("points", [None]))
+    caption = [Text(CI_CAPTION, style="dim")] if several and "ci95" in summary else []
     if not swept:
         return Group(_seed_table(title, rows, names, summary), *caption)
     points = summary["points"]
