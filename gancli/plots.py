@@ -30,22 +30,42 @@ def _extent(mixture: Mixture2D) -> float:
     return float(np.abs(mixture.centers).max()) * 1.5 + 0.5
 
 
+SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:blue", lw=0)
+MODE_STYLE = dict(s=12, marker="+", color="tab:red", lw=0.8)
+DISC_STYLE = dict(color="0.6", alpha=0.6, lw=0)
+
+
 def draw_mixture(ax, x_Nx2: np.ndarray, mixture: Mixture2D, title: str = "") -> None:
-    """Samples (blue) over the data's modes (grey discs of radius 3 std)."""
+    """Samples (blue) over the data's modes (red +, grey discs of radius 3 std), on axes
+    with their coordinates."""
     lim = _extent(mixture)
     for c in mixture.centers:
-        ax.add_patch(plt.Circle(c, 3 * mixture.std, color="0.6", alpha=0.6, lw=0))
+        ax.add_patch(plt.Circle(c, 3 * mixture.std, **DISC_STYLE))
     x = np.asarray(x_Nx2)
     x = x[np.isfinite(x).all(1)]
-    ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.35, color="tab:blue", lw=0)
-    ax.scatter(*mixture.centers.T, s=12, marker="+", color="tab:red", lw=0.8)
+    ax.scatter(x[:, 0], x[:, 1], **SAMPLE_STYLE)
+    ax.scatter(*mixture.centers.T, **MODE_STYLE)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(labelsize=7, length=2)
+    ax.grid(lw=0.3, color="0.9")
+    ax.set_axisbelow(True)
     if title:
         ax.set_title(title, fontsize=8)
+
+
+def mixture_legend(fig, mixture: Mixture2D) -> None:
+    """One legend under the panels: what the dots, crosses and discs are."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=3, color=SAMPLE_STYLE["color"], label="G's samples"),
+        Line2D([], [], ls="", marker="+", ms=6, color=MODE_STYLE["color"], label="data modes"),
+        Patch(**DISC_STYLE, label=f"3 std of a mode ({3 * mixture.std:g})"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
 
 
 def image_grid(images_NxHxWxC: np.ndarray, cols: int | None = None) -> np.ndarray:
@@ -139,7 +159,7 @@ def save_panels(
     cols = cols or min(n, 4)
     rows = math.ceil(n / cols)
     lines = max(t.count("\n") + 1 for t in titles)
-    size = (3 * cols, (3.2 + 0.2 * lines) * rows + 0.3 * bool(suptitle))
+    size = (3 * cols, (3.2 + 0.2 * lines) * rows + 0.3 * bool(suptitle) + 0.3)
     fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
@@ -151,13 +171,17 @@ def save_panels(
             draw_mixture(ax, x, mixture, t)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
-    save_figure(fig, path)
+    mixture_legend(fig, mixture)
+    save_figure(fig, path, tight=True)  # square panels leave no blank strip
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110) -> None:
+def save_figure(fig, path: str | Path, dpi: int = 110, tight: bool = False) -> None:
+    """Written atomically; `tight` crops the figure to what is drawn (never for image grids,
+    which are drawn pixel for pixel)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    crop = dict(bbox_inches="tight", pad_inches=0.08) if tight else {}
+    fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png", **crop)
     plt.close(fig)
     tmp.replace(path)

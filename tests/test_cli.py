@@ -80,7 +80,7 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     assert code == 0, err
     # --quiet keeps the one-line result: where it ended, its means, where it is
     (line,) = out.strip().splitlines()
-    assert line.startswith("wgan on ring8 at step 40: modes ") and "mean of 2 replicas" in line
+    assert line.startswith("wgan on ring8 at step 40: modes ") and "mean of 2 seeds" in line
     assert line.endswith(f"results in {out_dir}")
     for name in ("config.toml", "env.json", "metrics.jsonl", "eval.jsonl", "summary.json"):
         assert (out_dir / name).is_file(), name

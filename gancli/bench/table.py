@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gancli.bench import profile as profiling
 from gancli.bench.configs import base_name, seed_count
+from gancli.textout import new_table
 
 # Bounds the speed issues set; checked, printed, never asserted.
 TARGET_FRAC_PEAK = 0.85  # wide MLP at 8 and at 32 seeds alike (issue 15)
@@ -111,7 +112,7 @@ def _verdict(t: dict) -> str:
 
 def _fmt_value(v: float, unit: str) -> str:
     if unit == "x peak":
-        return f"{100 * v:.0f}% of peak"
+        return f"{100 * v:.0f}%"
     if unit == "x":
         return f"{v:.2f}x"
     if unit == "s":
@@ -142,18 +143,25 @@ def _caption(result: dict) -> str:
     )
 
 
-def _main_table(result: dict):
-    from rich.table import Table
-
-    main = Table(title="gancli bench: train's chunk, seeds x steps in one compiled call")
-    main.caption = _caption(result)
-    columns = ["config", "S", "vmap group", "chunk", "steps", "seed-steps/s", "median", "ms/step",
-               "MFLOP/seed-step", "GFLOP/s", "% peak", "CPUs busy", "compile s (lower+xla)",
-               "peak RSS MiB", "state MiB"]  # fmt: skip
+def _columns(table, columns: list[str]) -> None:
     for col in columns:
-        main.add_column(col, justify="left" if col == "config" else "right")
+        table.add_column(col, justify="left" if col in ("config", "target", "ratio") else "right")
+
+
+def _main_tables(result: dict) -> list:
+    """Per configuration: its speed, its arithmetic, its compile time and memory; three
+    tables that each fit 80 columns, and their caption as a paragraph after them."""
+    from rich.text import Text
+
+    speed = new_table("gancli bench: train's chunk, seeds x steps in one compiled call")
+    _columns(speed, ["config", "S", "vmap\ngroup", "chunk", "steps", "seed-\nsteps/s",
+                     "median", "ms/step"])  # fmt: skip
+    work = new_table("Arithmetic")
+    _columns(work, ["config", "MFLOP/\nseed-step", "GFLOP/s", "% peak", "CPUs\nbusy"])
+    cost = new_table("Compile and memory")
+    _columns(cost, ["config", "compile s", "lower s", "xla s", "peak RSS\nMiB", "state\nMiB"])
     for name, m in result["configs"].items():
-        main.add_row(
+        speed.add_row(
             name,
             str(m["config"]["seeds"]),
             str(m["seed_group"]),
@@ -162,24 +170,31 @@ def _main_table(result: dict):
             f"{m['seed_steps_per_s']:,.0f}",
             f"{m['seed_steps_per_s_median_window']:,.0f}",
             f"{m['ms_per_step']:.2f}",
+        )
+        work.add_row(
+            name,
             f"{m['flops_per_seed_step'] / 1e6:.1f}",
             f"{m['gflops']:.1f}",
             f"{100 * m['frac_peak']:.0f}%",
             f"{m['cpu_seconds'] / m['seconds']:.1f}",
-            f"{m['compile_s']:.1f} ({m['lower_s']:.1f}+{m['xla_compile_s']:.1f})",
+        )
+        cost.add_row(
+            name,
+            f"{m['compile_s']:.1f}",
+            f"{m['lower_s']:.1f}",
+            f"{m['xla_compile_s']:.1f}",
             f"{m['peak_rss_mib']:.0f}",
             f"{m['state_mib']:.1f}",
         )
-    return main
+    return [speed, work, cost, Text(_caption(result), style="dim")]
 
 
 def _slow_table(result: dict):
-    from rich.table import Table
+    from rich.text import Text
 
-    slow = Table(title="Same work, slow ways (seed-steps/s)")
-    for col in ("config", "one call", "sequential-seeds", "python-loop", "one call / seq",
-                "one call / loop"):  # fmt: skip
-        slow.add_column(col, justify="left" if col == "config" else "right")
+    slow = new_table("Same work, slow ways (seed-steps/s)")
+    _columns(slow, ["config", "one call", "sequential\nseeds", "python\nloop",
+                    "one call /\nsequential", "one call /\nloop"])  # fmt: skip
     for name, entry in result["baselines"].items():
         rate = result["configs"][name]["seed_steps_per_s"]
         seq = entry["sequential-seeds"]["seed_steps_per_s"]
@@ -192,60 +207,58 @@ def _slow_table(result: dict):
             f"{rate / seq:.1f}x",
             f"{rate / loop:.1f}x" if loop else "-",
         )
-    slow.caption = (
-        "one call: S seeds x a chunk of steps per compiled call (the table above). "
-        "sequential-seeds: the S=1 chunk run S times. *python-loop: jit(train_step) called "
+    caption = (
+        "one call: S seeds x a chunk of steps per compiled call (the tables above). "
+        "sequential seeds: the S=1 chunk run S times. *python loop: jit(train_step) called "
         "step by step for one seed, extrapolated to S seeds (S x the time)."
     )
-    return slow
+    return [slow, Text(caption, style="dim")]
 
 
-def _profile_table(profiled: dict):
-    from rich.table import Table
+def _profile_tables(profiled: dict) -> list:
+    from rich.text import Text
 
-    table = Table(title="Where the time goes (--profile: share of summed op time)")
-    left = ("config", "costliest op (ms/step)")
-    for col in ("config", "matmul", "elementwise", "copy", "control", "overlap",
-                "% peak if only matmuls", left[1]):  # fmt: skip
-        table.add_column(col, justify="left" if col in left else "right")
+    shares = new_table("Where the time goes (--profile: share of summed op time)")
+    _columns(shares, ["config", "matmul", "element-\nwise", "copy", "control", "overlap",
+                      "% peak if\nonly matmuls"])  # fmt: skip
+    top = new_table("Costliest op")
+    _columns(top, ["config", "op", "kind", "ms/step"])
     for name, p in profiled.items():
         if not p.get("available"):
-            table.add_row(name, *["-"] * 7)
+            shares.add_row(name, *["-"] * 6)
             continue
-        top = p["top_ops"][0]
+        op = p["top_ops"][0]
         only = p.get("matmul_only_frac_peak")
-        table.add_row(
+        shares.add_row(
             name,
             *[f"{100 * p['share'][k]:.0f}%" for k in profiling.KINDS],
             f"{p['overlap']:.2f}",
             f"{100 * only:.0f}%" if only is not None else "-",
-            f"{top['op']} ({top['kind']}, {top['ms_per_step']:.2f})",
         )
-    table.caption = (
+        top.add_row(name, op["op"], op["kind"], f"{op['ms_per_step']:.2f}")
+    caption = (
         "Op time from jax.profiler, kinds from the compiled HLO. overlap: summed op time / "
         "wall time (operations run concurrently on CPU threads). % peak if only matmuls: the "
         "achieved rate divided by the matmul share, i.e. with all other work free."
     )
-    return table
+    return [shares, top, Text(caption, style="dim")]
 
 
 def format_table(result: dict) -> list:
-    """Rich tables: per-configuration figures, slow ways, ratios, targets (and profiles)."""
-    from rich.table import Table
-
-    targets_table = Table(title="Targets (measurements, not assertions)")
-    for col in ("target", "value", "limit", "verdict (margin)"):
-        targets_table.add_column(col, justify="left" if col == "target" else "right")
+    """Rich tables (and their captions): per-configuration figures, slow ways, ratios,
+    targets (and profiles); each fits 80 columns."""
+    targets_table = new_table("Targets (measurements, not assertions)")
+    _columns(targets_table, ["target", "value", "limit", "verdict\n(margin)"])
     for t in result["targets"]:
         limit = f"{t['op']} {_fmt_value(t['target'], t['unit'])}"
-        targets_table.add_row(t["what"], _fmt_value(t["value"], t["unit"]), limit, _verdict(t))
-    ratio_table = Table(title="Ratios")
-    ratio_table.add_column("ratio")
-    ratio_table.add_column("value", justify="right")
+        what = t["what"].replace(" fraction of matmul peak", " % of peak")
+        targets_table.add_row(what, _fmt_value(t["value"], t["unit"]), limit, _verdict(t))
+    ratio_table = new_table("Ratios")
+    _columns(ratio_table, ["ratio", "value"])
     for k, v in result["ratios"].items():
         ratio_table.add_row(k, f"{v:.2f}x")
-    tables = [_main_table(result), _slow_table(result), ratio_table, targets_table]
+    tables = [*_main_tables(result), *_slow_table(result), ratio_table, targets_table]
     profiled = {n: m["profile"] for n, m in result["configs"].items() if "profile" in m}
     if profiled:
-        tables.append(_profile_table(profiled))
+        tables += _profile_tables(profiled)
     return tables

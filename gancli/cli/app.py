@@ -29,8 +29,9 @@ err = Console(stderr=True)
 
 
 def log(message: str) -> None:
-    """A diagnostic line on stderr, as rich would not wrap or colour it."""
-    err.print(message, highlight=False, soft_wrap=True)
+    """A diagnostic line on stderr, as is: rich would wrap or colour it, and read `[sweep]`
+    or `[budget.full]` in a message as markup and drop it."""
+    err.print(message, highlight=False, soft_wrap=True, markup=False)
 
 
 def print_json(obj: Any) -> None:

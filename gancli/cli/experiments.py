@@ -11,37 +11,32 @@ from gancli.cli.app import app, log, out, print_json
 from gancli.cli.options import (
     COMPARE,
     ConfigFile,
-    Force,
     Json,
     Quiet,
     Set,
+    examples,
+    force,
     overrides,
     setting,
 )
-from gancli.cli.tables import metric_table, result_line, rows_table
+from gancli.cli.tables import comparison_tables, metric_table, result_line, rows_table
 from gancli.config import LOSS_NAMES, ConfigError
 
 # gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
 BUDGETS = ("reduced", "full")
 
-EXAMPLE_TRAIN = """
-Examples:
-
-  gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000
-
-  gancli train --loss wgan --clip 0.005,0.01,0.02 --lr-d 5e-5,2e-4 --seeds 4   # 24 replicas
-
-  gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
-
-  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
-
-  gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000
-
-  gancli train --resume runs/w --steps 10000
-"""
+EXAMPLE_TRAIN = examples(
+    "gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000",
+    "# 3 clips x 2 learning rates x 4 seeds: 24 replicas in one program",
+    "gancli train --loss wgan --clip 0.005,0.01,0.02 --lr-d 5e-5,2e-4 --seeds 4",
+    "gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w",
+    "gancli train --config experiments/wgan_paper_ring8.toml --steps 2000",
+    "gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000",
+    "gancli train --resume runs/w --steps 10000",
+)
 
 
-@app.command(epilog=EXAMPLE_TRAIN)
+@app.command(short_help="Train a GAN over many seeds; write a run directory.", epilog=EXAMPLE_TRAIN)
 def train(
     loss: setting("loss") = None,
     dataset: setting("dataset") = None,
@@ -71,12 +66,16 @@ def train(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Run directory (default runs/LOSS-DATASET).")
     ] = None,
-    force: Force = False,
+    force: force("a non-empty --out directory") = False,
     resume: Annotated[
         Path | None, typer.Option(help="Continue RUN_DIR from its latest checkpoint.")
     ] = None,
     from_step: Annotated[
-        int | None, typer.Option(help="With --resume: start from this checkpoint step.")
+        int | None,
+        typer.Option(
+            help="With --resume: continue from this checkpoint step instead; the checkpoints "
+            "after it are deleted and the logs cut back to it."
+        ),
     ] = None,
     quiet: Quiet = False,
     as_json: Json = False,
@@ -107,9 +106,12 @@ def train(
 
 @app.command(
     name="compare-losses",
-    epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
-    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
-    "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
+    short_help="Train every loss on the same seeds; judge the claims.",
+    epilog=examples(
+        "gancli compare-losses --dataset ring8 --seeds 8",
+        "gancli compare-losses --config experiments/compare_grid25.toml --seeds 4",
+        "gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
+    ),
 )
 def compare_losses(
     dataset: setting("dataset", COMPARE) = None,
@@ -145,9 +147,7 @@ def compare_losses(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Report directory (default reports/DATASET).")
     ] = None,
-    force: Annotated[
-        bool, typer.Option(help="Retrain runs whose stored settings differ (else refused).")
-    ] = False,
+    force: force("runs in --out trained with other settings (same settings: reused)") = False,
     tune: Annotated[
         int | None,
         typer.Option(
@@ -184,12 +184,8 @@ def compare_losses(
     if as_json:
         print_json(result if tuned is None else {**result, "tuning": tuned})
         return
-    from gancli.report.render import table_rows
-
     keep = ["modes", "classes", "hq_frac", "mode_kl", "class_kl", "w1", "fd", "fd_pixels"]
-    header, rows = table_rows({**result, "metrics": [m for m in result["metrics"] if m in keep]})
-    title = f"compare-losses on {result['dataset']}: mean [95% CI] over seeds"
-    out.print(rows_table(title, header, rows))
+    out.print(comparison_tables(result, [m for m in result["metrics"] if m in keep]))
     for i, c in enumerate(result["claims"], 1):
         out.print(f"{i}. {c['claim']} [bold]{c['headline']}[/bold].", highlight=False)
     out.print(f"report: {target / 'report.md'} (and report.html, summary.csv, plots/)")
@@ -209,9 +205,12 @@ def compare_losses(
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
-    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
-    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+    short_help="Rerun a published 2-D GAN row: paper vs ours, 95% CIs.",
+    epilog=examples(
+        "gancli reproduce experiments/reproduce/pacgan_ring.toml",
+        "gancli reproduce experiments/reproduce/pacgan_grid.toml --variants wgan",
+        "gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+    ),
 )
 def reproduce(
     preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
@@ -228,10 +227,7 @@ def reproduce(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Directory (default reports/reproduce/PRESET).")
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(help="Retrain a variant stored with other settings instead of refusing."),
-    ] = False,
+    force: force("variants in --out trained with other settings (same settings: reused)") = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -249,6 +245,6 @@ def reproduce(
     title = f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})"
     for note in sorted({st["note"] for st in report["stages"]}):
         out.print(note, highlight=False, soft_wrap=True)
-    out.print(rows_table(title, header, rows))
+    out.print(rows_table(title, header, rows, keys=(0, 1, 3)))  # variant, steps, metric
     out.print(f"paper ±: {p.paper.get('pm', 'not stated')}", highlight=False, soft_wrap=True)
     out.print(f"report: {target / 'report.md'} (and report.json)", highlight=False)

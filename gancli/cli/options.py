@@ -161,7 +161,7 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
 ]
 Quiet = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No progress output; the one-line result stays.")
+    bool, typer.Option("--quiet", "-q", help="No progress or tables; the one-line result stays.")
 ]
 Json = Annotated[
     bool,
@@ -169,6 +169,20 @@ Json = Annotated[
         "--json", help="Print one JSON document on stdout and nothing else (progress: stderr)."
     ),
 ]
-Force = Annotated[bool, typer.Option(help="Overwrite a non-empty run directory.")]
+
+
+def force(what: str) -> Any:
+    """`--force` in every command: overwrite `what` instead of refusing to. A plain flag,
+    as --quiet and --json are (no --no-force, no default shown)."""
+    return Annotated[bool, typer.Option("--force", help=f"Overwrite {what} instead of refusing.")]
+
+
+def examples(*commands: str) -> str:
+    """An epilog of commands as they are typed, one a line: click rewraps an epilog's
+    paragraphs to the terminal's width, except one that starts with \\b."""
+    lines = "\n".join("  " + c for c in commands)
+    return f"Example{'s' if len(commands) > 1 else ''}:\n\n\b\n{lines}"
+
+
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory with checkpoints.")]
 Step = Annotated[int | None, typer.Option(help="Checkpoint step (default latest).")]

@@ -7,14 +7,17 @@ import typer
 
 from gancli.bench.sweep import MODELS as SWEEP_MODELS
 from gancli.cli.app import app, log, out, print_json
-from gancli.cli.options import Json, RunDirArg, Step
-from gancli.cli.tables import metric_table
+from gancli.cli.options import Json, Quiet, RunDirArg, Step, examples, force
+from gancli.cli.tables import means_line, metric_table
 from gancli.config import ConfigError
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli sample runs/wgan-ring8 --n 1000 --out ring.png\n\n"
-    "  gancli sample runs/w --all-seeds --step 2000 --out all.npy"
+    short_help="Draw samples from a checkpoint: a PNG and a .npy.",
+    epilog=examples(
+        "gancli sample runs/wgan-ring8 --n 1000 --out ring.png",
+        "gancli sample runs/w --all-seeds --step 2000 --out all.npy --force",
+    ),
 )
 def sample(
     run_dir: RunDirArg,
@@ -25,24 +28,33 @@ def sample(
     step: Step = None,
     seed_index: Annotated[int, typer.Option(help="Which replica (0-based).")] = 0,
     all_seeds: Annotated[
-        bool, typer.Option(help="Every replica: (S, N, ...), a panel each.")
+        bool, typer.Option("--all-seeds", help="Every replica: (S, N, ...), a panel each.")
     ] = False,
     z_seed: Annotated[int, typer.Option(help="Seed of the latent noise.")] = 0,
+    force: force("an existing FILE.png or FILE.npy") = False,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Draw samples from a run's checkpoint; write a PNG and a .npy."""
     from gancli.run import sampling
 
-    paths = sampling.sample_to_files(run_dir, n, out_file, step, seed_index, all_seeds, z_seed)
+    paths = sampling.sample_to_files(
+        run_dir, n, out_file, step, seed_index, all_seeds, z_seed, force=force
+    )
     if as_json:
         print_json({"files": [str(p) for p in paths]})
         return
-    for p in paths:
-        out.print(str(p))
+    out.print(" ".join(str(p) for p in paths), highlight=False, markup=False, soft_wrap=True)
 
 
-@app.command(name="eval", epilog="Example:\n\n  gancli eval runs/wgan-ring8 --step 2000 --json")
-def eval_(run_dir: RunDirArg, step: Step = None, as_json: Json = False) -> None:
+@app.command(
+    name="eval",
+    short_help="Recompute a checkpoint's quality metrics per seed.",
+    epilog=examples("gancli eval runs/wgan-ring8 --step 2000 --json"),
+)
+def eval_(
+    run_dir: RunDirArg, step: Step = None, quiet: Quiet = False, as_json: Json = False
+) -> None:
     """Recompute the quality metrics of a checkpoint for every seed."""
     from gancli.run import sampling
 
@@ -50,15 +62,22 @@ def eval_(run_dir: RunDirArg, step: Step = None, as_json: Json = False) -> None:
     if as_json:
         print_json(result)
         return
-    out.print(metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
+    if not quiet:
+        out.print(metric_table(f"{run_dir} at step {result['step']}", result["seeds"], result))
+    out.print(means_line(result, f"{run_dir} at step {result['step']}"), highlight=False,
+              markup=False, soft_wrap=True)  # fmt: skip
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli bench\n\n  gancli bench --only mlp-wide-nsgan-S8\n\n"
-    "  gancli bench --quick --json > bench.json"
+    short_help="Speed: seed-steps/s, compile time, memory, % of peak.",
+    epilog=examples(
+        "gancli bench",
+        "gancli bench --only mlp-wide-nsgan-S8",
+        "gancli bench --quick --json > bench.json",
+    ),
 )
 def bench(
-    quick: Annotated[bool, typer.Option(help="A few small configurations.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A few small configurations.")] = False,
     steps: Annotated[int | None, typer.Option(help="Timed steps per configuration.")] = None,
     as_json: Json = False,
     only: Annotated[
@@ -69,13 +88,14 @@ def bench(
         ),
     ] = None,
     profile: Annotated[
-        bool, typer.Option(help="Also profile each configuration: op time by kind.")
+        bool, typer.Option("--profile", help="Also profile each configuration: op time by kind.")
     ] = False,
     sweep: Annotated[
         bool,
         typer.Option(
+            "--sweep",
             help="Time a 16-point x 2-seed sweep (one process) against 16 single-point "
-            "`gancli train` processes, whole process; --steps sets the steps (default 1000)."
+            "`gancli train` processes, whole process; --steps sets the steps (default 1000).",
         ),
     ] = False,
     sweep_model: Annotated[
@@ -130,7 +150,8 @@ def bench(
 
 
 @app.command(
-    epilog="Example:\n\n  XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices"
+    short_help="Print the JAX backend and the devices it sees.",
+    epilog=examples("XLA_FLAGS=--xla_force_host_platform_device_count=4 gancli devices"),
 )
 def devices(as_json: Json = False) -> None:
     """Print the JAX backend and the devices it sees."""

@@ -118,6 +118,11 @@ class GANProgram:
         """`(state, data) -> (state, per-replica chunk means)`: `length` steps, one call."""
         return functools.partial(chunk, self, length=length)
 
+    def compile_chunk(self, length: int, state: GANState, data_array) -> None:
+        """Compile `run_chunk(length)` for these arguments without running it (jit's call
+        then finds it compiled), so that the first chunk's time is training time."""
+        chunk.lower(self, state, data_array, length=length).compile()
+
     def sample(self, state: GANState, z: jax.Array) -> jax.Array:
         """(state, z (R, N, Z)) -> samples (R, N, *sample_shape), in eval mode."""
         return sample(self, state, z)

@@ -21,6 +21,7 @@ import numpy as np
 
 from gancli import stats
 from gancli.quality.evaluator import JUDGED, REJECT
+from gancli.report import words
 from gancli.report.runs import at_step, budgets
 from gancli.report.tracking import (
     cross_seed_ci,
@@ -61,10 +62,13 @@ def quality_metric(names: list[str]) -> str | None:
 
 
 def headline(by_budget: list[dict], primary: int | None) -> str:
-    """'supported at the primary budget (5000 steps)', or why there is none."""
+    """'supported at the primary budget (5000 steps)', 'not run: needs wgan (...)', or why
+    there is no verdict."""
     row = primary_row(by_budget, primary)
     if row is None:
         return f"inconclusive: no evaluation at the primary budget ({primary} steps)"
+    if row.get("why", "").startswith("not run"):
+        return row["why"]
     return f"{row['verdict']} at the primary budget ({row['budget']} steps)"
 
 
@@ -157,13 +161,13 @@ def _escape_arm(arm: dict, k: int) -> dict:
 
 
 def _moved(metric: str, est: stats.Estimate) -> str:
-    """'fell by 0.37 [0.06, 0.65]' or 'rose by 0.49 [0.21, 0.83]' from a mean fall."""
-    if est.n == 0 or not math.isfinite(est.mean):
-        return f"{metric} change unknown"
-    if est.mean >= 0:
-        return f"{metric} fell by {est}"
-    flipped = stats.Estimate(-est.mean, -est.hi, -est.lo, est.n)
-    return f"{metric} rose by {flipped}"
+    """'w1 fell by 0.37 [0.06, 0.65]' or 'w1 rose by 0.49 [0.21, 0.83]' from a mean fall."""
+    if est.n == 0:
+        return f"{metric} {words.moved(float('nan'))}"
+    if est.constant or not math.isfinite(est.lo):
+        same = f" (all {est.n} equal)" if est.constant else ""
+        return f"{metric} {words.moved(est.mean)}{same}"
+    return f"{metric} {words.moved(est.mean, est.lo, est.hi)}"
 
 
 def claim_gradient(escape: dict | None, runs: dict) -> dict:
@@ -181,7 +185,9 @@ def claim_gradient(escape: dict | None, runs: dict) -> dict:
     figures: dict = d_fake_in_training(runs)
     by_budget: list[dict] = []
     if escape is None:
-        return _claim(text, "not run (needs gan and nsgan)", by_budget, figures, None)
+        ran = sorted({r["loss"] for r in runs.values()})
+        row = {"budget": None, "verdict": INCONCLUSIVE, "why": words.not_run(GAN_LOSSES, ran)}
+        return _claim(text, "", [row], figures, None)
     metric, arms, steps = escape["metric"], escape["arms"], escape["steps"]
     primary_arm = arms[0]
     rejecting, starts_said = {}, []
@@ -324,7 +330,8 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None, prim
                 forward.append(stats.wilcoxon(done, [half] * len(done), "less"))
                 reverse.append(stats.wilcoxon(done, [half] * len(done), "greater"))
         if not gans:
-            row = {"verdict": INCONCLUSIVE, "why": "not run: needs gan or nsgan"}
+            ran = sorted({r["loss"] for r in runs.values()})
+            row = {"verdict": INCONCLUSIVE, "why": words.not_run(["gan or nsgan"], ran)}
         else:
             verdict, why, tests = decide(
                 forward, reverse, ", ".join(said), forward_all=False, reverse_all=True
@@ -384,7 +391,9 @@ def claim_tracking(runs: dict, distance: str, primary) -> dict:
             },
         }  # fmt: skip
         if wgan is None or not others:
-            row |= {"verdict": INCONCLUSIVE, "why": "not run: needs wgan and another loss"}
+            ran = sorted(runs[n]["loss"] for n in names)
+            needed = [WGAN] if wgan is None else ["another loss"]
+            row |= {"verdict": INCONCLUSIVE, "why": words.not_run(needed, ran)}
             by_budget.append(row)
             continue
         forward, reverse, said = [], [], []
@@ -452,8 +461,8 @@ def claim_robustness(runs: dict, distance: str, variant: str | None, primary) ->
         }  # fmt: skip
         row: dict = {"budget": b, "runs": rows}
         if WGAN not in weak or len(weak) < 2:
-            row |= {"verdict": INCONCLUSIVE, "why": "not run: needs wgan and another loss "
-                                                    "with a weak generator"}  # fmt: skip
+            need = ["a weak wgan"] if WGAN not in weak else ["another weak generator"]
+            row |= {"verdict": INCONCLUSIVE, "why": words.not_run(need, sorted(weak))}
             by_budget.append(row)
             continue
         said = "; ".join(

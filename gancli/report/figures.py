@@ -46,13 +46,23 @@ def plot_training(runs: dict, path: Path) -> None:
     plots.save_figure(fig, path)
 
 
+# What a quality metric is, as a plot says it: (y-axis label, title).
+METRIC_WORDS = {
+    "w1": ("W1 to the data", "Wasserstein-1 distance to the data (lower is better)"),
+    "fd": ("Fréchet distance", "Fréchet distance to the data, in features (lower is better)"),
+    "fd_pixels": ("FD of pixels", "Fréchet distance to the data, in pixels (lower is better)"),
+    "modes": ("modes covered", "modes covered, >= 20 high-quality samples each (higher is better)"),
+    "classes": ("classes covered", "classes covered with confidence (higher is better)"),
+}  # fmt: skip
+
+
 def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) -> None:
     """Per run and metric: thin lines per seed, the mean and its 95% t-interval band; one
     colour per loss, the weak generator's runs dashed."""
     import matplotlib.pyplot as plt
 
     keys = [distance] + ([coverage] if coverage else [])
-    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 3.9), squeeze=False)
     steps = sorted({r["step"] for run in runs.values() for r in run["eval"]})
     losses = list(dict.fromkeys(r["loss"] for r in runs.values()))
     for ax, key in zip(axes[0], keys, strict=True):
@@ -66,8 +76,12 @@ def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) ->
             ax.fill_between(
                 steps, [e.lo for e in est], [e.hi for e in est], color=color, alpha=0.15, lw=0
             )
-        ax.set_title(f"{key}: mean, 95% t interval, seeds (thin)", fontsize=9)
+        label, title = METRIC_WORDS.get(key, (key, key))
+        ax.set_title(f"{title}\nthick: mean over seeds; band: its 95% t interval; thin: each seed",
+                     fontsize=8)  # fmt: skip
         ax.set_xlabel("generator step", fontsize=8)
+        ax.set_ylabel(f"{label} ({key})" if label != key else key, fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)

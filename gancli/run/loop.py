@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import signal
+import sys
 import time
 from pathlib import Path
 
-import jax
 import numpy as np
 
 from gancli import plots
@@ -99,6 +100,12 @@ def chunk_end(cfg: Config, step: int) -> int:
     return min([*nxt, cfg.steps])
 
 
+def run_label(cfg: Config, dataset_name: str) -> str:
+    """'nsgan/ring8'; a weakened generator as compare-losses names its run: 'gan-thin/ring8'."""
+    loss = cfg.loss if cfg.generator_variant == "default" else f"{cfg.loss}-{cfg.generator_variant}"
+    return f"{loss}/{Path(dataset_name).name}"
+
+
 def run_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool) -> RunResult:
     """Train from `start` to cfg.steps; a failed write (a full disk) leaves the run as a
     kill would, at its newest complete checkpoint, and raises one line saying so."""
@@ -132,11 +139,13 @@ def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
 
 def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool):
     cfg = program.cfg
+    if start >= cfg.steps:
+        return _already_finished(program, data, state, rd, start, quiet)
     run_dir = rd.path
     t_start = time.perf_counter()
     evaluator = Evaluator(program, data)
     data_array = program.put_data(data.array)
-    label = f"{cfg.loss}/{Path(data.name).name}"
+    label = run_label(cfg, data.name)
     bar = TrainProgress(label, start, cfg.steps, cfg.num_replicas, quiet)
     replicas, n_rep = cfg.replicas, cfg.num_replicas  # {"seed": s, **swept values} each
     diverged_seen: set[int] = set()
@@ -206,16 +215,14 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     ):
         if start == 0:
             evaluate(0)
-        compiled_at = None
         while step < cfg.steps:
             end = chunk_end(cfg, step)
+            if step == start:  # compiled apart: a run of one chunk has a speed too
+                program.compile_chunk(end - step, state, data_array)
+                bar.restart_clock(step)
             state, m = program.run_chunk(end - step)(state, data_array)
             if pending is not None:
                 flush(pending)
-            elif compiled_at is None:
-                jax.block_until_ready(m)  # the first chunk includes compilation
-                compiled_at = end
-                bar.restart_clock(end)
             pending, step = (end, m), end
             at_eval = step % cfg.eval_every == 0 or step == cfg.steps
             at_ckpt = step % cfg.checkpoint_every == 0 or step == cfg.steps
@@ -251,6 +258,26 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         last = (step, *evaluator(state))
     _, x, scores = last
     return finish(rd, cfg, data, step, state, x, scores, wall, bar.rate)
+
+
+def _already_finished(program: GANProgram, data, state, rd: RunDir, step: int, quiet: bool):
+    """Resumed at its last step: nothing trains and no event file is opened; the final
+    scores are computed again (eval settings may have changed), the wall time and speed
+    stay those its training measured."""
+    if not quiet and is_primary():
+        print(
+            f"{rd.path} is finished at step {step}: nothing to train "
+            "(a larger --steps continues it)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        before = json.loads(rd.summary.read_text())
+    except (OSError, ValueError):  # killed between the last checkpoint and summary.json
+        before = {}
+    x, scores = Evaluator(program, data)(state)
+    wall, rate = before.get("wall_time_s", 0.0), before.get("seed_steps_per_s", 0.0)
+    return finish(rd, program.cfg, data, step, state, x, scores, wall, rate)
 
 
 def replica_summary(cfg: Config, diverged_at, scores: list[dict]) -> dict:

@@ -21,7 +21,7 @@ from gancli.run.runner import load_run
 Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and evaluation
 
 
-def _check_writable(path: Path) -> None:
+def _check_writable(path: Path, force: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ConfigError(f"cannot write {path}: directory {parent} does not exist")
@@ -30,6 +30,8 @@ def _check_writable(path: Path) -> None:
     for p in (path.with_suffix(".png"), path.with_suffix(".npy")):
         if p.is_dir():
             raise ConfigError(f"cannot write {p}: it is a directory")
+        if p.exists() and not force:
+            raise ConfigError(f"{p} already exists: use another --out, or --force to overwrite it")
 
 
 def draw(run_dir, n: int, step=None, seed_index=0, all_seeds=False, z_seed=0):
@@ -60,11 +62,13 @@ def caption(run_dir, run, i: int, z_seed: int) -> str:
     )
 
 
-def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=False, z_seed=0):
+def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=False, z_seed=0,
+                    force=False):  # fmt: skip
+    """FILE.png and FILE.npy of `out_file`; either existing is refused unless `force`."""
     out_file = Path(out_file)
     if out_file.suffix.lower() not in (".png", ".npy", ""):
         raise ConfigError(f"--out {out_file}: use a .png or .npy name (both files are written)")
-    _check_writable(out_file)
+    _check_writable(out_file, force)
     run, x = draw(run_dir, n, step, seed_index, all_seeds, z_seed)
     png, npy = out_file.with_suffix(".png"), out_file.with_suffix(".npy")
     sets = list(x) if all_seeds else [x]
