@@ -225,6 +225,14 @@ def test_there_are_presets_for_both_papers_and_datasets():
     assert {p.stem for p in PRESETS} >= {"pacgan_ring", "pacgan_grid", "veegan_ring", "veegan_grid"}
 
 
+# A citation: a tag defined in the preset's header with a line (Pt:44), a file with a line
+# (ali/algorithms.py:28), a notebook cell (nb[23]); or a statement of what it is instead.
+CITATION = re.compile(
+    r"(?P<tag>\b[A-Z][a-z]?):\d|[\w./&-]+\.(py|ipynb|md|png):\d|nb\[\d+\]|index\.md"
+    r"|ASSUMED|\bdefault\b|not recorded|gancli bookkeeping"
+)
+
+
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
 def test_preset_loads_and_every_setting_cites_its_source(path):
     preset = reproduce.load_preset(path)
@@ -232,10 +240,19 @@ def test_preset_loads_and_every_setting_cites_its_source(path):
     assert {"modes", "hq_pct"} <= set(preset.anchor)
     assert preset.base.seeds == preset.paper["runs"]
     text = path.read_text()
+    header = text.split("\n[")[0]
     config_block = text.split("[config]")[1].split("\n[")[0]
     for line in config_block.strip().splitlines():
-        if re.match(r"^\w+\s*=", line):
-            assert "#" in line, f"{path.name}: no citation for {line!r}"
+        key = re.match(r"^(\w+)\s*=", line)
+        if not key:
+            continue
+        comment = line.split("#", 1)[1] if "#" in line else ""
+        found = CITATION.search(comment)
+        assert found, f"{path.name}: no citation for {line!r}"
+        if "gancli bookkeeping" in comment:  # only settings that cannot change the numbers
+            assert key[1] in config_lib.HOST_FIELDS, f"{path.name}: {key[1]} is not bookkeeping"
+        for tag in re.findall(r"\b([A-Z][a-z]?):\d", comment):  # every tag is defined above
+            assert f"{tag}: =" in header, f"{path.name}: tag {tag}: used but not defined"
 
 
 def test_pacgan_preset_is_the_papers_setup():
