@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gancli.cli import main
+from tests.conftest import expected_git_commit
 
 TINY_FLAGS = ["--hidden", "32", "--depth", "2", "--batch-size", "64", "--log-every", "10",
               "--eval-every", "20", "--checkpoint-every", "20", "--quiet"]  # fmt: skip
@@ -101,7 +102,7 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     assert summary["std"]["w1"] == pytest.approx(np.std(w1, ddof=1))
     env = json.loads((out_dir / "env.json").read_text())
     assert env["backend"] == "cpu" and env["versions"]["jax"] and env["versions"]["optax"]
-    assert env["git_commit"] is None or len(env["git_commit"].split("-")[0]) == 40
+    assert env["git_commit"] == expected_git_commit()
     # config.toml is the full resolved experiment and reruns as --config
     cfg_text = (out_dir / "config.toml").read_text()
     assert 'optimizer = "rmsprop"' in cfg_text and "n_critic = 5" in cfg_text
