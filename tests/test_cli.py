@@ -1,6 +1,7 @@
 """The command line: exit codes, one-line errors, and a tiny end-to-end run."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -247,7 +248,12 @@ def test_help_shows_choices_and_the_defaults_config_uses():
 
     train = _options("train")
     assert train["--steps"].help.endswith(f"[default: {C.Config().steps}]")
-    assert train["--lr-d"].help.endswith(f"[default: {describe_default('lr_d')}]")
+    # the per-loss defaults resolve() fills in, each beside its loss (written out here)
+    lr_d = train["--lr-d"].help
+    assert lr_d.endswith(f"[default: {describe_default('lr_d')}]")
+    for loss in C.LOSS_NAMES:
+        rate = C.resolve(C.Config(loss=loss)).lr_d
+        assert re.search(rf"{rate:.0e}".replace("e-0", "e-") + rf" for [\w/]*\b{loss}\b", lr_d)
     compare = _options("compare-losses")
     assert compare["--steps"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['steps']}]")
     assert compare["--seeds"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['seeds']}]")
