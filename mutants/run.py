@@ -97,7 +97,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     for m, r in results.items():
         rate = 100 * r["killed"] / r["mutants"] if r["mutants"] else 100.0
-        surv = "; ".join(f"{line + 1}: {op.removeprefix('core/')}" for line, op in r["survived"])
+        surv = "; ".join(f"{line}: {op.removeprefix('core/')}" for line, op in r["survived"])
         print(
             f"| {m} | {r['mutants']} | {r['killed']} | {rate:.0f} % | {r['wall_s'] / 60:.0f} min "
             f"| {surv or '-'} |"

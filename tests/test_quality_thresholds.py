@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gancli.data.mixtures import MIXTURES
-from gancli.quality.mixture import mixture_quality, stratified_reference
+from gancli.quality.mixture import blocked_w1, mixture_quality, stratified_reference, wasserstein1
 
 RING = MIXTURES["ring8"]  # radius 2, std 0.02
 REF = stratified_reference(RING, 500)
@@ -60,3 +60,13 @@ def test_mode_kl_uses_every_sample_not_only_high_quality_ones():
     q = mixture_quality(x, RING, REF)
     assert q["hq_frac"] == 0.0
     assert q["mode_kl"] == pytest.approx(np.log(4.0))
+
+
+def test_w1_drops_a_last_block_shorter_than_the_reference():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(999, 2))  # one block of 500 and 499 left over
+    assert blocked_w1(x, REF) == wasserstein1(x[:500], REF)
+    y = rng.normal(size=(1000, 2))  # two whole blocks
+    assert blocked_w1(y, REF) == pytest.approx(
+        (wasserstein1(y[:500], REF) + wasserstein1(y[500:], REF)) / 2
+    )
