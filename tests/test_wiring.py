@@ -69,6 +69,12 @@ def _g_step_gradient(loss: str):
         return jax.grad(f)(before)
 
     grads = {name: grad_of(f) for name, f in PROMISED_G_LOSS.items()}
+    # what the step logs as D(G(z)): a probability for the GANs, the critic's value for WGAN
+    out = p.discriminator.apply(
+        {"params": d_after}, p.generator.apply({"params": before}, z, train=True), train=True
+    )
+    d_fake = jnp.mean(out if loss == "wgan" else 1 / (1 + jnp.exp(-out)))
+    assert float(metrics["d_fake"][0]) == pytest.approx(float(d_fake), rel=1e-4, abs=1e-7)
     return observed, grads, float(metrics["g_grad_norm"][0])
 
 
