@@ -47,7 +47,9 @@ def outcomes(db: Path) -> dict:
     return {"mutants": len(mutants), "killed": len(mutants) - len(survived), "survived": survived}
 
 
-def run_module(work: Path, module: str, tests: list[str], exclude: list[str]) -> dict:
+def run_module(
+    work: Path, module: str, tests: list[str], exclude: list[str], resume: bool = False
+) -> dict:
     name = module.replace("/", "_").removesuffix(".py")
     cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
     cfg.write_text(session_config(module, tests, exclude))
@@ -58,11 +60,12 @@ def run_module(work: Path, module: str, tests: list[str], exclude: list[str]) ->
         subprocess.run([f"{bindir}/{args[0]}", *args[1:]], cwd=work, env=env, check=True)
 
     t0 = time.time()
-    db.unlink(missing_ok=True)
-    cr("cosmic-ray", "init", str(cfg), str(db))
-    cr("cr-filter-operators", str(db), str(cfg))
-    cr("cr-filter-pragma", str(db))
-    cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
+    if not (resume and db.exists()):  # --resume: only the mutants not run yet
+        db.unlink(missing_ok=True)
+        cr("cosmic-ray", "init", str(cfg), str(db))
+        cr("cr-filter-operators", str(db), str(cfg))
+        cr("cr-filter-pragma", str(db))
+        cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
     cr("cosmic-ray", "exec", str(cfg), str(db))
     return {**outcomes(db), "wall_s": time.time() - t0}
 
@@ -72,6 +75,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="*", help="modules to mutate (default: all but after_merge)")
     ap.add_argument("--work", help="scratch directory (default: a new temporary one)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the sessions in --work where they stopped")  # fmt: skip
     args = ap.parse_args()
     modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("after_merge")]
     unknown = [m for m in modules if m not in spec["modules"]]
@@ -90,7 +95,8 @@ def main() -> int:
     print(f"mutating a copy of the checkout in {work}", flush=True)
     results = {}
     for m in modules:
-        results[m] = run_module(work, m, spec["modules"][m]["tests"], spec["exclude_operators"])
+        tests = spec["modules"][m]["tests"]
+        results[m] = run_module(work, m, tests, spec["exclude_operators"], args.resume)
         r = results[m]
         print(f"{m}: {r['killed']}/{r['mutants']} killed in {r['wall_s']:.0f} s", flush=True)
     print("\n| module | mutants | killed | rate | wall | survivors (line: operator) |")
