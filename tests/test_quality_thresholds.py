@@ -73,3 +73,11 @@ def test_w1_drops_a_last_block_shorter_than_the_reference():
     assert blocked_w1(y, REF) == pytest.approx(
         (wasserstein1(y[:500], REF) + wasserstein1(y[500:], REF)) / 2
     )
+
+
+def test_mode_kl_of_a_single_sample_is_log_k():
+    from gancli.quality.mixture import mode_kl
+
+    assert mode_kl(np.array([1, 0, 0, 0])) == pytest.approx(np.log(4.0))
+    assert mode_kl(np.array([0, 0, 3, 0, 0, 0, 0, 0])) == pytest.approx(np.log(8.0))
+    assert mode_kl(np.zeros(8, int)) == 0.0  # no samples: nothing to compare
