@@ -81,3 +81,11 @@ def test_mode_kl_of_a_single_sample_is_log_k():
     assert mode_kl(np.array([1, 0, 0, 0])) == pytest.approx(np.log(4.0))
     assert mode_kl(np.array([0, 0, 3, 0, 0, 0, 0, 0])) == pytest.approx(np.log(8.0))
     assert mode_kl(np.zeros(8, int)) == 0.0  # no samples: nothing to compare
+
+
+def test_w1_is_the_mean_over_blocks_of_500_against_500_reference_points():
+    rng = np.random.default_rng(1)
+    x = RING.centers[rng.integers(0, 8, 2500)] + 0.3 * rng.normal(size=(2500, 2))
+    ref = stratified_reference(RING, 1000)
+    want = np.mean([wasserstein1(x[i : i + 500], ref[:500]) for i in range(0, 2500, 500)])
+    assert mixture_quality(x, RING, ref)["w1"] == pytest.approx(want)
