@@ -36,7 +36,8 @@ def test_the_mode_threshold_scales_with_the_sample_count():
     # 20 per 2,500 is 4 per 500
     assert mixture_quality(samples({0: 3}, n=500), RING, REF)["modes"] == 0
     assert mixture_quality(samples({0: 4}, n=500), RING, REF)["modes"] == 1
-    # rounded to the nearest count: 1,313 samples need round(10.504) = 11
+    # rounded to the nearest count: 1,312 samples need round(10.496) = 10, 1,313 need 11
+    assert mixture_quality(samples({0: 10}, n=1312), RING, REF)["modes"] == 1
     assert mixture_quality(samples({0: 10}, n=1313), RING, REF)["modes"] == 0
     assert mixture_quality(samples({0: 11}, n=1313), RING, REF)["modes"] == 1
     # and never below 1: one sample of 100 captures its mode (round(0.8) = 1)
