@@ -42,6 +42,8 @@ def test_the_mode_threshold_scales_with_the_sample_count():
     assert mixture_quality(samples({0: 11}, n=1313), RING, REF)["modes"] == 1
     # and never below 1: one sample of 100 captures its mode (round(0.8) = 1)
     assert mixture_quality(samples({0: 1}, n=100), RING, REF)["modes"] == 1
+    # even where 20 per 2,500 rounds to 0 (50 samples): an empty mode is never captured
+    assert mixture_quality(samples({0: 1}, n=50), RING, REF)["modes"] == 1
 
 
 @pytest.mark.parametrize("offset, high_quality", [(2.9, True), (3.1, False)])
