@@ -26,3 +26,20 @@ def tiny(**changes) -> Config:
 @pytest.fixture
 def tiny_cfg():
     return tiny
+
+
+def expected_git_commit() -> str | None:
+    """What env.json must record as git_commit: this checkout's HEAD (with '-dirty' when
+    gancli/ has uncommitted changes), or None outside a git checkout."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "gancli"], capture_output=True,
+                           text=True).stdout.strip()  # fmt: skip
+    assert len(head.stdout.strip()) == 40, head.stderr
+    return head.stdout.strip() + ("-dirty" if dirty else "")

@@ -1,11 +1,13 @@
 """The command line: exit codes, one-line errors, and a tiny end-to-end run."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from gancli.cli import main
+from tests.conftest import expected_git_commit
 
 TINY_FLAGS = ["--hidden", "32", "--depth", "2", "--batch-size", "64", "--log-every", "10",
               "--eval-every", "20", "--checkpoint-every", "20", "--quiet"]  # fmt: skip
@@ -101,7 +103,7 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     assert summary["std"]["w1"] == pytest.approx(np.std(w1, ddof=1))
     env = json.loads((out_dir / "env.json").read_text())
     assert env["backend"] == "cpu" and env["versions"]["jax"] and env["versions"]["optax"]
-    assert env["git_commit"] is None or len(env["git_commit"].split("-")[0]) == 40
+    assert env["git_commit"] == expected_git_commit()
     # config.toml is the full resolved experiment and reruns as --config
     cfg_text = (out_dir / "config.toml").read_text()
     assert 'optimizer = "rmsprop"' in cfg_text and "n_critic = 5" in cfg_text
@@ -246,7 +248,12 @@ def test_help_shows_choices_and_the_defaults_config_uses():
 
     train = _options("train")
     assert train["--steps"].help.endswith(f"[default: {C.Config().steps}]")
-    assert train["--lr-d"].help.endswith(f"[default: {describe_default('lr_d')}]")
+    # the per-loss defaults resolve() fills in, each beside its loss (written out here)
+    lr_d = train["--lr-d"].help
+    assert lr_d.endswith(f"[default: {describe_default('lr_d')}]")
+    for loss in C.LOSS_NAMES:
+        rate = C.resolve(C.Config(loss=loss)).lr_d
+        assert re.search(rf"{rate:.0e}".replace("e-0", "e-") + rf" for [\w/]*\b{loss}\b", lr_d)
     compare = _options("compare-losses")
     assert compare["--steps"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['steps']}]")
     assert compare["--seeds"].help.endswith(f"[default: {C.COMPARE_DEFAULTS['seeds']}]")

@@ -49,7 +49,9 @@ _DRAW = (
 
 def test_same_random_numbers_as_jax_default_lowering():
     """normal, split, fold_in and randint in a fresh process with and without the rule."""
-    env = {"JAX_PLATFORMS": "cpu", "GANCLI_NO_COMPILE_CACHE": "1", "PATH": ""}
+    # a fresh environment, but no __pycache__ written into the checkout
+    env = {"JAX_PLATFORMS": "cpu", "GANCLI_NO_COMPILE_CACHE": "1", "PATH": "",
+           "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
     outs = [
         subprocess.run(
             [sys.executable, "-c", _DRAW, flag],

@@ -70,3 +70,13 @@ def test_registry():
     assert set(LOSSES) == {"gan", "nsgan", "wgan"}
     assert LOSSES["wgan"].critic and not LOSSES["nsgan"].critic
     assert LOSSES["gan"].d_loss is LOSSES["nsgan"].d_loss
+    # each name's losses, by their hand values above: gan is the minimax game, nsgan the
+    # non-saturating generator, wgan the critic's
+    assert float(LOSSES["gan"].g_loss(FAKE)) == pytest.approx(-0.245207, abs=1e-6)
+    assert float(LOSSES["nsgan"].g_loss(FAKE)) == pytest.approx(0.519860, abs=1e-6)
+    for name in ("gan", "nsgan"):
+        assert float(LOSSES[name].d_loss(REAL, FAKE)) == pytest.approx(0.490415, abs=1e-6)
+    real, fake = jnp.array([1.0, 3.0]), jnp.array([-1.0, 0.5])
+    assert float(LOSSES["wgan"].g_loss(fake)) == pytest.approx(0.25)
+    assert float(LOSSES["wgan"].d_loss(real, fake)) == pytest.approx(-2.25)
+    assert not LOSSES["gan"].critic

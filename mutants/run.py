@@ -1,0 +1,115 @@
+"""`make mutants`: cosmic-ray over the modules in mutants/map.toml, each against its tests.
+
+The checkout is copied to a scratch directory first (cosmic-ray edits the source in place
+while a mutant runs; the checkout is never touched), then per module: init, drop the
+excluded operators and `# pragma: no mutate` lines, a baseline run, every mutant, and a
+report. Prints each module's kill rate, surviving mutants and wall time.
+
+    python mutants/run.py                         # every module not marked after_merge
+    python mutants/run.py gancli/core/losses.py   # just these
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COPY = ("gancli", "tests", "experiments", "pyproject.toml")
+
+
+def session_config(module: str, tests: list[str], exclude: list[str]) -> str:
+    cmd = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
+    ops = ", ".join(f'"{e}"' for e in exclude)
+    return (
+        f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = 600.0\nexcluded-modules = []\n'
+        f'test-command = "{cmd}"\n[cosmic-ray.distributor]\nname = "local"\n'
+        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{ops}]\n"
+    )
+
+
+def outcomes(db: Path) -> dict:
+    with sqlite3.connect(db) as c:
+        rows = c.execute(
+            "select s.start_pos_row, s.operator_name, r.worker_outcome, r.test_outcome "
+            "from work_results r join mutation_specs s on r.job_id = s.job_id"
+        ).fetchall()
+    mutants = [r for r in rows if r[2] != "SKIPPED"]
+    survived = sorted((r[0], r[1]) for r in mutants if r[3] == "SURVIVED")
+    return {"mutants": len(mutants), "killed": len(mutants) - len(survived), "survived": survived}
+
+
+def run_module(
+    work: Path, module: str, tests: list[str], exclude: list[str], resume: bool = False
+) -> dict:
+    name = module.replace("/", "_").removesuffix(".py")
+    cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
+    cfg.write_text(session_config(module, tests, exclude))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "JAX_PLATFORMS": "cpu"}
+    bindir = str(Path(sys.executable).parent)
+
+    def cr(*args):
+        subprocess.run([f"{bindir}/{args[0]}", *args[1:]], cwd=work, env=env, check=True)
+
+    t0 = time.time()
+    if not (resume and db.exists()):  # --resume: only the mutants not run yet
+        db.unlink(missing_ok=True)
+        cr("cosmic-ray", "init", str(cfg), str(db))
+        cr("cr-filter-operators", str(db), str(cfg))
+        cr("cr-filter-pragma", str(db))
+        cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
+    cr("cosmic-ray", "exec", str(cfg), str(db))
+    return {**outcomes(db), "wall_s": time.time() - t0}
+
+
+def main() -> int:
+    spec = tomllib.loads((ROOT / "mutants" / "map.toml").read_text())
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("modules", nargs="*", help="modules to mutate (default: all but after_merge)")
+    ap.add_argument("--work", help="scratch directory (default: a new temporary one)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the sessions in --work where they stopped")  # fmt: skip
+    args = ap.parse_args()
+    modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("after_merge")]
+    unknown = [m for m in modules if m not in spec["modules"]]
+    if unknown:
+        sys.exit(f"not in mutants/map.toml: {', '.join(unknown)}")
+    work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for item in COPY:
+        src, dst = ROOT / item, work / item
+        if dst.exists():
+            shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    print(f"mutating a copy of the checkout in {work}", flush=True)
+    results = {}
+    for m in modules:
+        tests = spec["modules"][m]["tests"]
+        results[m] = run_module(work, m, tests, spec["exclude_operators"], args.resume)
+        r = results[m]
+        print(f"{m}: {r['killed']}/{r['mutants']} killed in {r['wall_s']:.0f} s", flush=True)
+    print("\n| module | mutants | killed | rate | wall | survivors (line: operator) |")
+    print("|---|---|---|---|---|---|")
+    for m, r in results.items():
+        rate = 100 * r["killed"] / r["mutants"] if r["mutants"] else 100.0
+        surv = "; ".join(f"{line}: {op.removeprefix('core/')}" for line, op in r["survived"])
+        print(
+            f"| {m} | {r['mutants']} | {r['killed']} | {rate:.0f} % | {r['wall_s'] / 60:.0f} min "
+            f"| {surv or '-'} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

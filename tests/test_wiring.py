@@ -1,0 +1,258 @@
+"""The training core's wiring, each checked against an expectation written down here from
+the losses' and the papers' definitions, never against a copy of the code: which loss a
+name trains, which random numbers a step draws, what a diverged seed does afterwards, and
+how many critic updates the WGAN authors' schedule gives."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gancli import data as data_lib
+from gancli.core import step as step_lib
+from gancli.core.step import GANProgram
+from tests.conftest import tiny
+
+RING = data_lib.load("ring8")
+
+
+def leaves(tree):
+    return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+def copy(tree):
+    return jax.tree.map(jnp.array, tree)  # run_chunk donates its input
+
+
+def one(tree, i=0):
+    return jax.tree.map(lambda a: a[i], tree)
+
+
+# ---- 1. the generator's gradient is the one its loss name promises -------------------------
+
+# Written from the definitions (D(x) = sigmoid(l)), with plain logs, not the library's
+# softplus forms: what each name promises the generator minimises.
+PROMISED_G_LOSS = {
+    "gan": lambda l: 0.5 * jnp.mean(jnp.log(1.0 - jax.nn.sigmoid(l))),  # minimax
+    "nsgan": lambda l: -0.5 * jnp.mean(jnp.log(jax.nn.sigmoid(l))),  # non-saturating
+    "wgan": lambda f: -jnp.mean(f),  # critic values
+}
+
+
+def _g_step_gradient(loss: str):
+    """One real training step with SGD on G: (observed G gradient, the gradients of every
+    promised loss at the same point, the step's g_grad_norm)."""
+    lr_g = 1e3 if loss == "wgan" else 1.0  # a clipped critic's gradients are ~1e-5
+    cfg = tiny(loss=loss, seeds=1, optimizer="sgd", lr_g=lr_g, lr_d=1e-3)
+    p = GANProgram.build(cfg, RING)
+    s0 = p.init()
+    if loss != "wgan":
+        # D rejects G's samples (D(G(z)) ~ 0.05): where the minimax and non-saturating
+        # gradients differ by ~20x, instead of nearly agreeing at D = 0.5 as at init.
+        d = s0.d.params
+        d = {**d, "out": {**d["out"], "bias": d["out"]["bias"] - 3.0}}
+        s0 = s0.replace(d=s0.d.replace(params=d))
+    before = one(s0.g.params)
+    s1, metrics = p.run_chunk(1)(copy(s0), p.put_data(RING.array))
+    observed = jax.tree.map(lambda a, b: (a - b) / lr_g, before, one(s1.g.params))  # SGD
+    # G's update of step 0 sees D after its critic updates (alternating updates) and a z
+    # drawn from fold_in(key, 0) (the split's second half: the first is the critic's).
+    d_after = one(s1.d.params)
+    k_g = jax.random.split(jax.random.fold_in(jax.random.wrap_key_data(one(s0.key)), 0))[1]
+    z = jax.random.normal(k_g, (cfg.batch_size, cfg.z_dim))
+
+    def grad_of(g_loss):
+        def f(g_params):
+            x = p.generator.apply({"params": g_params}, z, train=True)
+            return g_loss(p.discriminator.apply({"params": d_after}, x, train=True))
+
+        return jax.grad(f)(before)
+
+    grads = {name: grad_of(f) for name, f in PROMISED_G_LOSS.items()}
+    # what the step logs as D(G(z)): a probability for the GANs, the critic's value for WGAN
+    out = p.discriminator.apply(
+        {"params": d_after}, p.generator.apply({"params": before}, z, train=True), train=True
+    )
+    d_fake = jnp.mean(out if loss == "wgan" else 1 / (1 + jnp.exp(-out)))
+    assert float(metrics["d_fake"][0]) == pytest.approx(float(d_fake), rel=1e-4, abs=1e-7)
+    return observed, grads, float(metrics["g_grad_norm"][0])
+
+
+def _close(a, b, rtol=2e-3) -> bool:
+    va = np.concatenate([np.ravel(x) for x in leaves(a)])
+    vb = np.concatenate([np.ravel(x) for x in leaves(b)])
+    return float(np.linalg.norm(va - vb)) <= rtol * float(np.linalg.norm(vb))
+
+
+@pytest.mark.parametrize("loss", ["gan", "nsgan", "wgan"])
+def test_one_training_step_follows_the_gradient_of_the_promised_generator_loss(loss):
+    observed, grads, g_grad_norm = _g_step_gradient(loss)
+    assert _close(observed, grads[loss]), loss
+    norm = np.sqrt(sum(float(np.sum(np.square(x))) for x in leaves(grads[loss])))
+    assert g_grad_norm == pytest.approx(norm, rel=2e-3)
+    # and not any other loss's: at this point the three gradients are far apart
+    for other, g in grads.items():
+        if other != loss:
+            assert not _close(observed, g, rtol=0.3), (loss, other)
+
+
+# ---- 2. the random numbers a chunk draws ---------------------------------------------------
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """Every real batch and every z that the compiled chunk draws, recorded from inside
+    by debug callbacks around the functions that use them."""
+    log = {"real": [], "z": []}
+    real_batch, generate = step_lib.real_batch, step_lib.generate
+
+    def record_real(p, state, data_array, key, batch):
+        x = real_batch(p, state, data_array, key, batch)
+        jax.debug.callback(
+            lambda k, t, b, x: log["real"].append((tuple(np.asarray(k)), int(t), int(b),
+                                                   np.asarray(x))),  # fmt: skip
+            state.key, state.step, batch, x,
+        )  # fmt: skip
+        return x
+
+    def record_generate(p, g, z, train=False):
+        jax.debug.callback(lambda z: log["z"].append(np.asarray(z)), z)
+        return generate(p, g, z, train)
+
+    monkeypatch.setattr(step_lib, "real_batch", record_real)
+    monkeypatch.setattr(step_lib, "generate", record_generate)
+    yield log
+    # the traced chunk holds the callbacks: drop it so no later test runs them
+    step_lib.chunk.clear_cache()
+
+
+def expected_draws(cfg, key_data, t):
+    """Step t of a replica whose key is `key_data`, from the documented rule (state.py:
+    step t draws from fold_in(key, t)): its critic iterations' (real batch, z) and G's z."""
+    key = jax.random.fold_in(jax.random.wrap_key_data(key_data), t)
+    k_d, k_g = jax.random.split(key)
+    critic = []
+    for i in range(cfg.n_critic):
+        k_real, k_z = jax.random.split(jax.random.fold_in(k_d, i))
+        x = RING.sample(jnp.asarray(RING.array), k_real, cfg.batch_size)
+        critic.append((np.asarray(x), np.asarray(jax.random.normal(k_z, (cfg.batch_size,
+                                                                         cfg.z_dim)))))  # fmt: skip
+    g_z = np.asarray(jax.random.normal(k_g, (cfg.batch_size, cfg.z_dim)))
+    return critic, g_z
+
+
+def test_a_chunk_draws_fresh_batches_and_z_at_every_step_seed_and_critic_iteration(recorded):
+    # A shape no other test uses, so this program is traced here, with the callbacks.
+    cfg = tiny(loss="wgan", seeds=2, n_critic=3, batch_size=16, hidden=12, depth=1)
+    p = GANProgram.build(cfg, RING)
+    s0 = p.init()
+    keys = np.asarray(s0.key)
+    steps = 4
+    p.run_chunk(steps)(copy(s0), p.put_data(RING.array))
+
+    n_real = steps * cfg.seeds * cfg.n_critic
+    assert len(recorded["real"]) == n_real
+    assert len(recorded["z"]) == steps * cfg.seeds * (cfg.n_critic + 1)
+    # all different: across steps, seeds and critic iterations (and z from batches)
+    xs = [x for *_, x in recorded["real"]] + recorded["z"]
+    flat = {x.tobytes() for x in xs}
+    assert len(flat) == len(xs)
+
+    by_draw = {(k, t, b): x for k, t, b, x in recorded["real"]}
+    assert len(by_draw) == n_real
+    zs = recorded["z"]
+    for r in range(cfg.seeds):
+        for t in range(steps):
+            critic, g_z = expected_draws(cfg, keys[r], t)
+            for i, (x_want, z_want) in enumerate(critic):
+                x = by_draw[(tuple(keys[r]), t, t * cfg.n_critic + i)]
+                np.testing.assert_allclose(x, x_want, rtol=1e-6, atol=1e-6)
+                assert any(np.allclose(z, z_want, rtol=1e-6, atol=1e-6) for z in zs), (r, t, i)
+            assert any(np.allclose(z, g_z, rtol=1e-6, atol=1e-6) for z in zs), (r, t)
+
+
+# ---- 3. a seed diverging mid-run -------------------------------------------------------------
+
+
+def test_a_seed_diverging_mid_run_stays_frozen_while_the_others_train():
+    cfg = tiny(seeds=3)
+    p = GANProgram.build(cfg, RING)
+    array = p.put_data(RING.array)
+    run = p.run_chunk(5)
+    trained, _ = run(p.init(), array)  # 5 finite steps for every seed
+    reference, at5 = copy(trained), copy(trained)
+
+    # Seed 1 meets one step whose update is not finite (its G learning rate is inf for a
+    # chunk), then its rate is finite again: a frozen seed must not start training again.
+    def set_lr(state, value):
+        opt = state.g.opt
+        lr = opt.hyperparams["learning_rate"].at[1].set(value)
+        return state.replace(g=state.g.replace(opt=opt._replace(
+            hyperparams={**opt.hyperparams, "learning_rate": lr})))  # fmt: skip
+
+    good_lr = float(trained.g.opt.hyperparams["learning_rate"][1])
+    frozen = one(trained, 1)
+    bad, m_bad = run(set_lr(trained, jnp.inf), array)
+    assert np.asarray(bad.diverged_at).tolist() == [-1, 5, -1]
+    assert np.asarray(bad.step).tolist() == [10, 10, 10]
+    bad = set_lr(bad, good_lr)
+    bad, m_later = run(bad, array)
+    assert np.asarray(bad.diverged_at).tolist() == [-1, 5, -1]
+    for m in (m_bad, m_later):
+        for k in step_lib.METRIC_NAMES:
+            v = np.asarray(m[k])
+            assert np.isnan(v[1]) and np.isfinite(v[[0, 2]]).all(), k
+    # seed 1: bit for bit its state at step 5 (its optimizer's rate as we set it back)
+    after = one(set_lr(bad, good_lr), 1)
+    for a, b in zip(leaves(after.g.params) + leaves(after.d.params) + leaves(after.d.opt),
+                    leaves(frozen.g.params) + leaves(frozen.d.params) + leaves(frozen.d.opt),
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    # the others: exactly as if nothing had happened, and still moving
+    clean, _ = run(reference, array)
+    clean, _ = run(clean, array)
+    for a, b in zip(leaves(bad.g.params), leaves(clean.g.params), strict=True):
+        np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
+    moved = [not np.array_equal(a[[0, 2]], c[[0, 2]])
+             for a, c in zip(leaves(bad.g.params), leaves(at5.g.params), strict=True)]  # fmt: skip
+    assert all(moved)
+
+
+# ---- 4. the WGAN authors' critic schedule ---------------------------------------------------
+
+
+def _critic_updates(state) -> int:
+    """Adam's update counter of the critic (its optimizer state's int32 leaf)."""
+    (count,) = {int(np.asarray(x)[0]) for x in jax.tree.leaves(state.d.opt)
+                if np.asarray(x).dtype == np.int32}  # fmt: skip
+    return count
+
+
+def test_critic_boost_gives_100_updates_for_the_first_25_and_every_500th_generator_step():
+    # martinarjovsky/WassersteinGAN main.py: `if gen_iterations < 25 or gen_iterations %
+    # 500 == 0: Diters = 100`, gen_iterations counting generator updates done, from 0.
+    cfg = tiny(loss="wgan", n_critic=5, optimizer="adam", critic_boost=True, seeds=1,
+               batch_size=8, hidden=8, depth=1)  # fmt: skip
+    p = GANProgram.build(cfg, RING)
+    array = p.put_data(RING.array)
+    state, _ = p.run_chunk(24)(p.init(), array)
+    assert _critic_updates(state) == 24 * 100  # generator steps 0..23
+    per_step = {}
+    for t in (24, 25, 26):
+        before = _critic_updates(state)
+        state, _ = p.run_chunk(1)(state, array)
+        per_step[t] = _critic_updates(state) - before
+    state, _ = p.run_chunk(472)(state, array)  # to step 499
+    for t in (499, 500, 501):
+        before = _critic_updates(state)
+        state, _ = p.run_chunk(1)(state, array)
+        per_step[t] = _critic_updates(state) - before
+    assert per_step == {24: 100, 25: 5, 26: 5, 499: 5, 500: 100, 501: 5}
+
+
+def test_without_critic_boost_every_step_has_n_critic_updates():
+    cfg = tiny(loss="wgan", n_critic=5, optimizer="adam", seeds=1, batch_size=8, hidden=8,
+               depth=1)  # fmt: skip
+    p = GANProgram.build(cfg, RING)
+    state, _ = p.run_chunk(3)(p.init(), p.put_data(RING.array))
+    assert _critic_updates(state) == 15
