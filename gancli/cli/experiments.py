@@ -20,6 +20,7 @@ from gancli.cli.options import (
 )
 from gancli.cli.tables import metric_table, result_line, rows_table
 from gancli.config import LOSS_NAMES, ConfigError
+from gancli.run.rundir import check_creatable, fresh_run_dir
 
 # gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
 BUDGETS = ("reduced", "full")
@@ -33,7 +34,7 @@ Examples:
 
   gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
 
-  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
+  gancli train --config wgan_paper_ring8 --steps 2000
 
   gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000
 
@@ -69,7 +70,12 @@ def train(
     sets: Set = None,
     config: ConfigFile = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run directory (default runs/LOSS-DATASET).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run directory; refused if it holds another run (default: the first free "
+            "of runs/LOSS-DATASET, runs/LOSS-DATASET-2, ...).",
+        ),
     ] = None,
     force: Force = False,
     resume: Annotated[
@@ -94,7 +100,11 @@ def train(
     else:
         base = config_lib.load(config) if config is not None else config_lib.Config()
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
-        target = out_dir or Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}"
+        target = out_dir
+        if target is None:  # a fresh directory each time, as Lightning's version_N
+            target = fresh_run_dir(Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}", cfg)
+            if not quiet:
+                log(f"run directory: {target}")
         result = runner.train(cfg, target, force=force, quiet=quiet)
     if as_json:
         print_json(result.summary)
@@ -108,7 +118,7 @@ def train(
 @app.command(
     name="compare-losses",
     epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
-    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
+    "  gancli compare-losses --config compare_grid25 --out reports/grid\n\n"
     "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
 )
 def compare_losses(
@@ -175,6 +185,7 @@ def compare_losses(
             raise ConfigError(f"--escape-steps must be at least 6, got {escape_steps}")
         comparison = dataclasses.replace(comparison, escape_steps=escape_steps)
     target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
+    check_creatable(target, "--out")
     result = compare.run_comparison(comparison, target, quiet=quiet, log=log, force=force)
     tuned = None
     if tune is not None:
@@ -209,12 +220,14 @@ def compare_losses(
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
-    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
-    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+    epilog="Examples:\n\n  gancli reproduce pacgan_ring\n\n"
+    "  gancli reproduce pacgan_grid --variants nsgan,wgan\n\n"
+    "  gancli reproduce veegan_grid --budget full --json",
 )
 def reproduce(
-    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
+    preset: Annotated[
+        Path, typer.Argument(help="A preset's name (see `gancli presets`) or its file.")
+    ],
     budget: Annotated[
         Literal[BUDGETS],
         typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
@@ -237,6 +250,7 @@ def reproduce(
     p = rep.load_preset(preset)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
+    check_creatable(target, "--out")
     report = rep.run_preset(p, target, budget, chosen, seeds, quiet=quiet, log=log)
     if as_json:
         print_json(report)

@@ -17,7 +17,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from gancli import plots
+from gancli import plots, stopping
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
@@ -65,29 +65,6 @@ def _finite_mean(v) -> float:
     v = np.asarray(v, np.float64)
     v = v[np.isfinite(v)]
     return float(v.mean()) if v.size else float("nan")
-
-
-@contextlib.contextmanager
-def stop_requests():
-    """Turn SIGINT/SIGTERM into a flag checked between chunks (the chunk in flight ends)."""
-    caught: list[int] = []
-
-    def handler(signum, frame):
-        if caught:  # a second Ctrl-C: the user really wants out
-            raise KeyboardInterrupt
-        caught.append(signum)
-
-    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        for s in old:
-            signal.signal(s, handler)
-    except ValueError:  # not the main thread: no handlers, no graceful stop
-        old = {}
-    try:
-        yield caught
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -199,7 +176,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     # closing(bar): a failed write stops the progress display before its one line prints
     with (
         rd.checkpointer(keep=cfg.keep) as ck,
-        stop_requests() as stop,
+        stopping.deferred() as stop,
         contextlib.closing(bar),
         EventFile(run_dir, cfg.swept, start) as events,
     ):
