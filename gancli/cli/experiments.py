@@ -34,9 +34,11 @@ Examples:
 
   gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
 
-  gancli train --config wgan_paper_ring8 --steps 2000
+  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
 
   gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000
+
+  gancli train --loss wgan --seeds 2 --print-config
 
   gancli train --resume runs/w --steps 10000
 """
@@ -84,6 +86,14 @@ def train(
     from_step: Annotated[
         int | None, typer.Option(help="With --resume: start from this checkpoint step.")
     ] = None,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print the resolved experiment as TOML, every field with its meaning, and "
+            "exit without training (rerunnable as --config).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -96,10 +106,19 @@ def train(
     if resume is not None:
         if config is not None or out_dir is not None:
             raise ConfigError("--resume continues a run with its saved config: drop --config/--out")
+        if print_config:
+            saved = runner.RunDir(resume).saved_config()
+            if saved is None:
+                raise ConfigError(f"--resume {resume}: no config.toml in it")
+            print(config_lib.annotated_toml(runner.check_resume_overrides(saved, flags)), end="")
+            return
         result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
         base = config_lib.load(config) if config is not None else config_lib.Config()
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
+        if print_config:
+            print(config_lib.annotated_toml(cfg), end="")
+            return
         target = out_dir
         if target is None:  # a fresh directory each time, as Lightning's version_N
             target = fresh_run_dir(Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}", cfg)
@@ -118,7 +137,7 @@ def train(
 @app.command(
     name="compare-losses",
     epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
-    "  gancli compare-losses --config compare_grid25 --out reports/grid\n\n"
+    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
     "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
 )
 def compare_losses(
@@ -220,14 +239,12 @@ def compare_losses(
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli reproduce pacgan_ring\n\n"
-    "  gancli reproduce pacgan_grid --variants nsgan,wgan\n\n"
-    "  gancli reproduce veegan_grid --budget full --json",
+    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
+    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
+    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
 )
 def reproduce(
-    preset: Annotated[
-        Path, typer.Argument(help="A preset's name (see `gancli presets`) or its file.")
-    ],
+    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
     budget: Annotated[
         Literal[BUDGETS],
         typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
