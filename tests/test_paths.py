@@ -34,6 +34,7 @@ def run_dir(tmp_path_factory):
         ["train", "--steps", "10", "--out", "{file}/run"],
         ["train", "--steps", "10", "--out", "{file}"],
         ["compare-losses", "--steps", "10", "--out", "{file}/rep"],
+        ["reproduce", "pacgan_ring", "--out", "{file}/rep"],
     ],
 )
 def test_a_file_in_the_way_of_out_is_a_usage_error(a_file, capsys, argv):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gancli import config as config_lib
+from gancli import presets
 from gancli.cli.app import app, log, out, print_json
 from gancli.cli.options import (
     COMPARE,
@@ -34,11 +35,11 @@ Examples:
 
   gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w
 
-  gancli train --config experiments/wgan_paper_ring8.toml --steps 2000
+  gancli train --config wgan_paper_ring8 --steps 2000
 
   gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000
 
-  gancli train --loss wgan --seeds 2 --print-config
+  gancli train --config demo_nsgan_ring8 --seeds 2 --print-config
 
   gancli train --resume runs/w --steps 10000
 """
@@ -114,7 +115,9 @@ def train(
             return
         result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
-        base = config_lib.load(config) if config is not None else config_lib.Config()
+        base = config_lib.Config()
+        if config is not None:
+            base = config_lib.load(presets.find(config, "--config"))
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
         if print_config:
             print(config_lib.annotated_toml(cfg), end="")
@@ -137,7 +140,7 @@ def train(
 @app.command(
     name="compare-losses",
     epilog="Examples:\n\n  gancli compare-losses --dataset ring8 --seeds 8\n\n"
-    "  gancli compare-losses --config experiments/compare_grid25.toml --out reports/grid\n\n"
+    "  gancli compare-losses --config compare_grid25 --out reports/grid\n\n"
     "  gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
 )
 def compare_losses(
@@ -198,6 +201,8 @@ def compare_losses(
         raise ConfigError(f"--tune must be at least 2 points, got {tune}")
     if tune_seeds < 1:
         raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
+    if config is not None:
+        config = presets.find(config, "--config")
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
     if escape_steps is not None:
         if escape_steps < 6:
@@ -239,12 +244,14 @@ def compare_losses(
 
 
 @app.command(
-    epilog="Examples:\n\n  gancli reproduce experiments/reproduce/pacgan_ring.toml\n\n"
-    "  gancli reproduce experiments/reproduce/pacgan_grid.toml --variants nsgan,wgan\n\n"
-    "  gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+    epilog="Examples:\n\n  gancli reproduce pacgan_ring\n\n"
+    "  gancli reproduce pacgan_grid --variants nsgan,wgan\n\n"
+    "  gancli reproduce veegan_grid --budget full --json",
 )
 def reproduce(
-    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
+    preset: Annotated[
+        Path, typer.Argument(help="A preset's name (see `gancli presets`) or its file.")
+    ],
     budget: Annotated[
         Literal[BUDGETS],
         typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
@@ -264,7 +271,7 @@ def reproduce(
     """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
     from gancli import reproduce as rep
 
-    p = rep.load_preset(preset)
+    p = rep.load_preset(presets.find(preset, "reproduce", reproduce=True))
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
     check_creatable(target, "--out")

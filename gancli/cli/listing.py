@@ -1,4 +1,5 @@
-"""The commands that list: `runs` (run directories and how far each got)."""
+"""The commands that list: `runs` (run directories and how far each got) and `presets`
+(the experiment files shipped with gancli)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -33,3 +34,18 @@ def runs(
     for line in index.lines(found):
         out.print(line, highlight=False, soft_wrap=True)
 
+
+@app.command(epilog="Examples:\n\n  gancli presets\n\n  gancli train --config demo_nsgan_ring8")
+def presets(as_json: Json = False) -> None:
+    """The shipped experiment files, by name: train --config NAME, compare-losses
+    --config NAME, reproduce NAME."""
+    from gancli.presets import all_presets
+
+    found = all_presets()
+    if as_json:
+        print_json([{"name": p.name, "kind": p.kind, "path": str(p.path),
+                     "summary": p.summary} for p in found])  # fmt: skip
+        return
+    width = max(len(p.name) for p in found)
+    for p in found:
+        out.print(f"{p.name:<{width}}  {p.kind:<9}  {p.summary}", highlight=False, soft_wrap=True)

@@ -132,7 +132,12 @@ Set = Annotated[
     ),
 ]
 ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML experiment file, or the name of a shipped one (`gancli presets`); flags "
+        "override it.",
+    ),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress output; the one-line result stays.")
