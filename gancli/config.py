@@ -259,6 +259,33 @@ def resolve(cfg: Config) -> Config:
     return cfg
 
 
+# Fields that only some experiments read: (field, applies?, what it needs). A value given
+# for an experiment that ignores it is reported (`ignored_settings`), never silently taken.
+CONDITIONAL_FIELDS = (
+    ("clip", lambda c: c.loss == "wgan", "loss wgan"),
+    ("critic_boost", lambda c: c.loss == "wgan", "loss wgan"),
+    ("beta1", lambda c: c.optimizer == "adam", "optimizer adam"),
+    ("beta2", lambda c: c.optimizer == "adam", "optimizer adam"),
+    ("init_std", lambda c: c.init == "normal", "init normal"),
+)
+
+
+def ignored_settings(cfg: Config, given: set[str] | Mapping[str, Any]) -> list[str]:
+    """One line for each field in `given` (the flags, --set values and file keys) that the
+    resolved experiment `cfg` does not read, e.g. --clip with loss nsgan."""
+    given = {k.replace("-", "_") for k in given}
+    swept = set(cfg.swept)
+    lines = []
+    for name, applies, needs in CONDITIONAL_FIELDS:
+        if (name in given or name in swept) and not applies(cfg):
+            actual = needs.split()[0]
+            lines.append(
+                f"{name.replace('_', '-')} is ignored: it applies with {needs}, and this "
+                f"experiment has {actual} {getattr(cfg, actual)}"
+            )
+    return lines
+
+
 def validate_choices(cfg: Config) -> None:
     for name, choices in CHOICES.items():
         v = getattr(cfg, name)

@@ -115,10 +115,13 @@ def train(
             return
         result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
-        base = config_lib.Config()
+        base, given = config_lib.Config(), set(flags)
         if config is not None:
-            base = config_lib.load(presets.find(config, "--config"))
+            path = presets.find(config, "--config")
+            base, given = config_lib.load(path), given | set(config_lib.read_toml(path))
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
+        for line in config_lib.ignored_settings(cfg, given):
+            log(f"warning: {line}")
         if print_config:
             print(config_lib.annotated_toml(cfg), end="")
             return
@@ -203,6 +206,12 @@ def compare_losses(
         raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
     if config is not None:
         config = presets.find(config, "--config")
+        loss = config_lib.read_toml(config).get("loss")
+        if loss is not None:
+            log(
+                f"warning: loss = {loss!r} in {config} is ignored: compare-losses trains every "
+                "loss of --losses (in a file: losses = [...])"
+            )
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
     if escape_steps is not None:
         if escape_steps < 6:
