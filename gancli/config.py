@@ -455,8 +455,10 @@ def save(cfg: Config, path: str | os.PathLike) -> None:
 
 
 # What a field left unset (None) after `resolve` means.
-UNSET_MEANS = {"image_size": "the dataset's own, padded to a power of two",
-               **{f"{p}_{k}": f"the {k} setting" for p in "gd" for k in ("hidden", "depth")}}  # fmt: skip
+UNSET_MEANS = {
+    "image_size": "the dataset's own, padded to a power of two",
+    **{f"{p}_{k}": f"the {k} setting" for p in "gd" for k in ("hidden", "depth")},
+}
 
 
 def annotated_toml(cfg: Config) -> str:
