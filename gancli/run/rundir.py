@@ -29,7 +29,7 @@ from gancli.run.files import scan_jsonl, truncate_jsonl
 LOCK_NAME = ".gancli.lock"
 # What a run writes into its directory (see README: What a run writes).
 RUN_FILES = {"config.toml", "env.json", "metrics.jsonl", "eval.jsonl", "summary.json",
-             "samples", "plots", "checkpoints", "tensorboard"}  # fmt: skip
+             "samples", "plots", "checkpoints", "tb"}  # fmt: skip
 # A writer that finds the lock taken waits this long before giving up: long enough to let
 # a reader that is repairing a torn log line finish, short enough to be "at once".
 WRITER_WAIT_S = 1.0
