@@ -1,6 +1,8 @@
 """Shared tiny configs. Every test trains small models so the suite stays fast on 2 cores."""
 
+import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -26,3 +28,9 @@ def tiny(**changes) -> Config:
 @pytest.fixture
 def tiny_cfg():
     return tiny
+
+
+def log_rows(path) -> list[dict]:
+    """A JSON-lines log's rows without their wall-clock `time`, which no two runs share."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "time"} for r in rows]

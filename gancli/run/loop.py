@@ -122,16 +122,20 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     pending = None  # (end_step, metrics) of the chunk dispatched last
 
     def flush(p) -> None:
-        """Log a finished chunk's metrics and report seeds that diverged in it."""
+        """Log a finished chunk's metrics at log steps (every log_every, and the last) and
+        report seeds that diverged in it."""
         end, m = p
         m = to_host(m)
+        now = round(time.time(), 3)  # wall-clock time, once the chunk's values are in
         div = np.asarray(m["diverged_at"])
-        rows = []
-        for i, label in enumerate(replicas):
-            vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
-            rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
-        append_jsonl(rd.metrics, rows)
-        events.scalars(rows)
+        if end % cfg.log_every == 0 or end == cfg.steps:
+            rows = []
+            for i, label in enumerate(replicas):
+                vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
+                rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0),
+                             "time": now})  # fmt: skip
+            append_jsonl(rd.metrics, rows)
+            events.scalars(rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
@@ -147,6 +151,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         nonlocal last
         x, scores = evaluator(state)
         div = np.asarray(to_host(state.diverged_at))
+        now = round(time.time(), 3)
         rows = []
         for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
             diverged = bool(div[i] >= 0)
@@ -156,6 +161,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                     **replica,
                     "diverged": diverged,
                     **{k: finite_or_none(v) for k, v in s.items()},
+                    "time": now,
                 }
             )
         append_jsonl(rd.eval_log, rows)
