@@ -272,12 +272,14 @@ CONDITIONAL_FIELDS = (
 
 def ignored_settings(cfg: Config, given: set[str] | Mapping[str, Any]) -> list[str]:
     """One line for each field in `given` (the flags, --set values and file keys) that the
-    resolved experiment `cfg` does not read, e.g. --clip with loss nsgan."""
+    resolved experiment `cfg` does not read, e.g. --clip with loss nsgan. A value equal to
+    the field's default is no request (a saved config.toml lists every field)."""
     given = {k.replace("-", "_") for k in given}
     swept = set(cfg.swept)
     lines = []
     for name, applies, needs in CONDITIONAL_FIELDS:
-        if (name in given or name in swept) and not applies(cfg):
+        changed = getattr(cfg, name) != FIELDS[name].default
+        if (name in given and changed or name in swept) and not applies(cfg):
             actual = needs.split()[0]
             lines.append(
                 f"{name.replace('_', '-')} is ignored: it applies with {needs}, and this "

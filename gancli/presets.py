@@ -47,7 +47,7 @@ def all_presets() -> list[Preset]:
     return [Preset(p.stem, _kind(p), p, _summary(p)) for p in paths]
 
 
-def find(name_or_path: str | Path, option: str, reproduce: bool = False) -> Path:
+def find(name_or_path: str | Path, reproduce: bool = False) -> Path:
     """A file that exists, else the shipped experiment of that name (`pacgan_ring`,
     `demo_nsgan_ring8.toml`, or a README path such as experiments/reproduce/pacgan_ring.toml
     run from another directory)."""
@@ -60,6 +60,6 @@ def find(name_or_path: str | Path, option: str, reproduce: bool = False) -> Path
         return shipped
     names = [p.name for p in all_presets() if (p.kind == "reproduce") == reproduce]
     raise ConfigError(
-        f"{option} {path}: no such file, and no shipped experiment of that name "
-        f"(one of {', '.join(names)}; see `gancli presets`)"
+        f"config file not found: {path} (nor a shipped experiment of that name: "
+        f"{', '.join(names)}; see `gancli presets`)"
     )

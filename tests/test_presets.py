@@ -50,15 +50,22 @@ def test_a_local_file_wins_over_a_shipped_name(tmp_path, monkeypatch, capsys):
 
 def test_reproduce_presets_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert presets.find("pacgan_ring", "reproduce", reproduce=True) == (
+    assert presets.find("pacgan_ring", reproduce=True) == (
         presets.ROOT / "reproduce" / "pacgan_ring.toml"
     )
-    with pytest.raises(ConfigError, match="no shipped experiment of that name .*pacgan_ring"):
-        presets.find("pacgan_rign", "reproduce", reproduce=True)
+    with pytest.raises(
+        ConfigError,
+        match="config file not found: pacgan_rign .nor a shipped experiment of that name: "
+        "pacgan_grid, pacgan_ring",
+    ):
+        presets.find("pacgan_rign", reproduce=True)
 
 
 def test_an_unknown_name_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--config", "demo_nsgan", "-q"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: --config demo_nsgan: no such file") and "\n" not in err
+    assert (
+        err.startswith("error: config file not found: demo_nsgan (nor a shipped experiment")
+        and "\n" not in err
+    )

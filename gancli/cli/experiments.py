@@ -117,7 +117,7 @@ def train(
     else:
         base, given = config_lib.Config(), set(flags)
         if config is not None:
-            path = presets.find(config, "--config")
+            path = presets.find(config)
             base, given = config_lib.load(path), given | set(config_lib.read_toml(path))
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
         for line in config_lib.ignored_settings(cfg, given):
@@ -205,7 +205,7 @@ def compare_losses(
     if tune_seeds < 1:
         raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
     if config is not None:
-        config = presets.find(config, "--config")
+        config = presets.find(config)
         loss = config_lib.read_toml(config).get("loss")
         if loss is not None:
             log(
@@ -280,7 +280,7 @@ def reproduce(
     """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
     from gancli import reproduce as rep
 
-    p = rep.load_preset(presets.find(preset, "reproduce", reproduce=True))
+    p = rep.load_preset(preset)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
     check_creatable(target, "--out")
