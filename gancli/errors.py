@@ -66,3 +66,10 @@ def first_line(e: BaseException) -> str:
     """An exception's message cut to one line (its type's name if it has none)."""
     text = str(e).strip()
     return text.splitlines()[0][:160] if text else type(e).__name__
+
+
+def os_error_line(e: OSError) -> str:
+    """An OSError as one line: its own words and the path(s) it names."""
+    paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
+    what = e.strerror or first_line(e)
+    return f"{what}: {' -> '.join(paths)}" if paths else what

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from gancli import config as config_lib
-from gancli import stats
+from gancli import presets, stats
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
 from gancli.run import files, runner
@@ -77,7 +77,8 @@ def _steps_list(value, where: str) -> list[int]:
 
 
 def load_preset(path: str | Path) -> Preset:
-    path = Path(path)
+    """A preset file, or a shipped one by name (`pacgan_ring`)."""
+    path = presets.find(path, reproduce=True)
     values = config_lib.read_toml(path)
     for table in ("paper", "anchor", "config", "budget", "variants"):
         if not isinstance(values.get(table), dict):

@@ -1,6 +1,8 @@
 """Shared tiny configs. Every test trains small models so the suite stays fast on 2 cores."""
 
+import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -43,3 +45,9 @@ def expected_git_commit() -> str | None:
                            text=True).stdout.strip()  # fmt: skip
     assert len(head.stdout.strip()) == 40, head.stderr
     return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def log_rows(path) -> list[dict]:
+    """A JSON-lines log's rows without their wall-clock `time`, which no two runs share."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "time"} for r in rows]

@@ -27,7 +27,7 @@ from gancli.errors import DiskFull, RunDirBusy
 from gancli.run import files, memory, rundir, runner, sampling
 from gancli.run.checkpoint import CheckpointError
 from gancli.run.rundir import RunDir
-from tests.conftest import tiny
+from tests.conftest import log_rows, tiny
 
 
 def params_equal(a, b) -> bool:
@@ -69,7 +69,7 @@ def straight(tmp_path_factory):
 
 def same_logs(a: Path, b: Path) -> None:
     for name in ("metrics.jsonl", "eval.jsonl"):
-        assert (a / name).read_text() == (b / name).read_text(), name
+        assert log_rows(a / name) == log_rows(b / name), name
 
 
 # ---- 1. a damaged newest checkpoint -------------------------------------------------------

@@ -7,7 +7,17 @@ import pytest
 
 from gancli.cli import main
 
-COMMANDS = ["train", "compare-losses", "reproduce", "sample", "eval", "bench", "devices"]
+COMMANDS = [
+    "train",
+    "compare-losses",
+    "reproduce",
+    "runs",
+    "presets",
+    "sample",
+    "eval",
+    "bench",
+    "devices",
+]
 
 
 def help_text(argv, capsys, monkeypatch) -> str:

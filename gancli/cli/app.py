@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
+from gancli import stopping
 from gancli.config import ConfigError
+from gancli.errors import os_error_line
 
 app = typer.Typer(
     name="gancli",
@@ -89,10 +91,12 @@ def _setup_jax() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
-    code = 0
+    code, stopped = 0, False
     try:
         if "_GANCLI_COMPLETE" not in os.environ:  # a shell's tab completion needs no JAX
-            _setup_jax()
+            with stopping.deferred():
+                _setup_jax()
+            stopping.check()  # a Ctrl-C during the imports or JAX's start
         app(args=args, prog_name="gancli", standalone_mode=False)
     except TyperException as e:  # Typer's (vendored click's) usage errors
         ctx = getattr(e, "ctx", None)
@@ -110,9 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         log("interrupted")
         code = 130
+    except stopping.Stopped as e:
+        log(str(e))
+        code, stopped = e.exit_code, True
     except _known_errors() as e:
         log(f"error: {e}")
         code = getattr(e, "exit_code", 2)
+    except OSError as e:  # a file-system error no command foresaw: still one line
+        log(f"error: {os_error_line(e)}")
+        code = 1
     if argv is None:
+        if stopped:  # XLA may still be compiling on another thread: no interpreter shutdown
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         sys.exit(code)
     return code

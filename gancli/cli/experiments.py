@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gancli import config as config_lib
+from gancli import presets
 from gancli.cli.app import app, log, out, print_json
 from gancli.cli.options import (
     COMPARE,
@@ -21,6 +22,7 @@ from gancli.cli.options import (
 )
 from gancli.cli.tables import comparison_tables, metric_table, result_line, rows_table
 from gancli.config import LOSS_NAMES, ConfigError
+from gancli.run.rundir import check_creatable, fresh_run_dir
 
 # gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
 BUDGETS = ("reduced", "full")
@@ -30,8 +32,9 @@ EXAMPLE_TRAIN = examples(
     "# 3 clips x 2 learning rates x 4 seeds: 24 replicas in one program",
     "gancli train --loss wgan --clip 0.005,0.01,0.02 --lr-d 5e-5,2e-4 --seeds 4",
     "gancli train --loss wgan --clip 0.01 --n-critic 5 --seeds 8 --out runs/w",
-    "gancli train --config experiments/wgan_paper_ring8.toml --steps 2000",
+    "gancli train --config wgan_paper_ring8 --steps 2000",
     "gancli train --loss wgan --set beta2=0.9 --set eval_samples=5000",
+    "gancli train --config demo_nsgan_ring8 --seeds 2 --print-config",
     "gancli train --resume runs/w --steps 10000",
 )
 
@@ -64,7 +67,12 @@ def train(
     sets: Set = None,
     config: ConfigFile = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Run directory (default runs/LOSS-DATASET).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run directory; refused if it holds another run (default: the first free "
+            "of runs/LOSS-DATASET, runs/LOSS-DATASET-2, ...).",
+        ),
     ] = None,
     force: force("a non-empty --out directory") = False,
     resume: Annotated[
@@ -77,6 +85,14 @@ def train(
             "after it are deleted and the logs cut back to it."
         ),
     ] = None,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print the resolved experiment as TOML, every field with its meaning, and "
+            "exit without training (rerunnable as --config).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
@@ -89,11 +105,29 @@ def train(
     if resume is not None:
         if config is not None or out_dir is not None:
             raise ConfigError("--resume continues a run with its saved config: drop --config/--out")
+        if print_config:
+            saved = runner.RunDir(resume).saved_config()
+            if saved is None:
+                raise ConfigError(f"--resume {resume}: no config.toml in it")
+            print(config_lib.annotated_toml(runner.check_resume_overrides(saved, flags)), end="")
+            return
         result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
-        base = config_lib.load(config) if config is not None else config_lib.Config()
+        base, given = config_lib.Config(), set(flags)
+        if config is not None:
+            path = presets.find(config)
+            base, given = config_lib.load(path), given | set(config_lib.read_toml(path))
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
-        target = out_dir or Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}"
+        for line in config_lib.ignored_settings(cfg, given):
+            log(f"warning: {line}")
+        if print_config:
+            print(config_lib.annotated_toml(cfg), end="")
+            return
+        target = out_dir
+        if target is None:  # a fresh directory each time, as Lightning's version_N
+            target = fresh_run_dir(Path("runs") / f"{cfg.loss}-{Path(cfg.dataset).stem}", cfg)
+            if not quiet:
+                log(f"run directory: {target}")
         result = runner.train(cfg, target, force=force, quiet=quiet)
     if as_json:
         print_json(result.summary)
@@ -109,7 +143,7 @@ def train(
     short_help="Train every loss on the same seeds; judge the claims.",
     epilog=examples(
         "gancli compare-losses --dataset ring8 --seeds 8",
-        "gancli compare-losses --config experiments/compare_grid25.toml --seeds 4",
+        "gancli compare-losses --config compare_grid25 --out reports/grid",
         "gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
     ),
 )
@@ -169,12 +203,21 @@ def compare_losses(
         raise ConfigError(f"--tune must be at least 2 points, got {tune}")
     if tune_seeds < 1:
         raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
+    if config is not None:
+        config = presets.find(config)
+        loss = config_lib.read_toml(config).get("loss")
+        if loss is not None:
+            log(
+                f"warning: loss = {loss!r} in {config} is ignored: compare-losses trains every "
+                "loss of --losses (in a file: losses = [...])"
+            )
     comparison = compare.load_comparison(config, flags, losses, weak_variant)
     if escape_steps is not None:
         if escape_steps < 6:
             raise ConfigError(f"--escape-steps must be at least 6, got {escape_steps}")
         comparison = dataclasses.replace(comparison, escape_steps=escape_steps)
     target = out_dir or Path("reports") / Path(comparison.base.dataset).stem
+    check_creatable(target, "--out")
     result = compare.run_comparison(comparison, target, quiet=quiet, log=log, force=force)
     tuned = None
     if tune is not None:
@@ -207,13 +250,15 @@ def compare_losses(
 @app.command(
     short_help="Rerun a published 2-D GAN row: paper vs ours, 95% CIs.",
     epilog=examples(
-        "gancli reproduce experiments/reproduce/pacgan_ring.toml",
-        "gancli reproduce experiments/reproduce/pacgan_grid.toml --variants wgan",
-        "gancli reproduce experiments/reproduce/veegan_grid.toml --budget full --json",
+        "gancli reproduce pacgan_ring",
+        "gancli reproduce pacgan_grid --variants nsgan,wgan",
+        "gancli reproduce veegan_grid --budget full --json",
     ),
 )
 def reproduce(
-    preset: Annotated[Path, typer.Argument(help="A preset in experiments/reproduce/.")],
+    preset: Annotated[
+        Path, typer.Argument(help="A preset's name (see `gancli presets`) or its file.")
+    ],
     budget: Annotated[
         Literal[BUDGETS],
         typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
@@ -237,6 +282,7 @@ def reproduce(
     p = rep.load_preset(preset)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
+    check_creatable(target, "--out")
     report = rep.run_preset(p, target, budget, chosen, seeds, quiet=quiet, log=log, force=force)
     if as_json:
         print_json(report)

@@ -19,32 +19,7 @@ TRAIN = Config()
 COMPARE = Config(**config_lib.COMPARE_DEFAULTS)
 
 _LIST = " A comma-separated list sweeps it: every combination trains in one program."
-HELP = {
-    "loss": "gan (minimax), nsgan (non-saturating) or wgan.",
-    "dataset": "A 2-D mixture, digits, or the path of an IDX/.npz image file.",
-    "steps": "Generator updates in total.",
-    "seeds": "Independent replicas trained together.",
-    "seed": "Base seed: replica i uses seed + i.",
-    "clip": "WGAN: clip critic weights to [-clip, clip].",
-    "n_critic": "Critic updates per generator update.",
-    "batch_size": "Batch size for both players.",
-    "lr_g": "Generator learning rate.",
-    "lr_d": "Discriminator/critic learning rate.",
-    "beta1": "Adam beta1.",
-    "beta2": "Adam beta2.",
-    "optimizer": "The optimiser of both players.",
-    "z_dim": "Latent dimension.",
-    "hidden": "Width (MLP units; DCGAN features).",
-    "depth": "MLP hidden layers.",
-    "generator_variant": "Generator variant: default, narrow (1/2 width), thin (1/8); images "
-    "also nobn, nobn-const (no batchnorm, constant filters), mlp (4x512 MLP).",
-    "critic_boost": "WGAN paper: 100 critic updates in the first 25 and every 500th G step.",
-    "image_size": "Image side (image data).",
-    "log_every": "Steps between logged metrics.",
-    "eval_every": "Steps between quality evaluations.",
-    "checkpoint_every": "Steps between checkpoints.",
-    "keep": "Newest checkpoints kept.",
-}
+HELP = config_lib.FIELD_HELP
 
 
 def _short(v: Any) -> str:
@@ -77,10 +52,8 @@ def describe_default(name: str, base: Config = TRAIN) -> str:
         return f"{_per_loss('lr')}; {_short(config_lib.IMAGE_ADAM_LR)} for adam on images"
     if name in ("z_dim", "hidden"):
         return ", ".join(f"{d[name]} for {kind}" for kind, d in config_lib.SHAPE_DEFAULTS.items())
-    if name in ("g_hidden", "g_depth", "d_hidden", "d_depth"):
-        return f"the {name[2:]} setting"
-    if name == "image_size":
-        return "the dataset's own, padded to a power of two"
+    if name in config_lib.UNSET_MEANS:
+        return config_lib.UNSET_MEANS[name]
     raise KeyError(f"no default described for {name}")
 
 
@@ -152,13 +125,19 @@ Set = Annotated[
     typer.Option(
         "--set",
         metavar="KEY=VALUE",
-        help="Any config field (see a run's config.toml), e.g. --set beta2=0.99; repeatable. "
+        help="Any config field (docs/config.md; --print-config lists them), e.g. --set "
+        "beta2=0.99; repeatable. "
         "Order: --config file, then --set, then the other flags.",
         show_default=False,
     ),
 ]
 ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="TOML experiment file; flags override it.")
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML experiment file, or the name of a shipped one (`gancli presets`); flags "
+        "override it.",
+    ),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or tables; the one-line result stays.")

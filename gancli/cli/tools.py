@@ -26,7 +26,9 @@ def sample(
         Path, typer.Option("--out", help="Output: FILE.png and FILE.npy are both written.")
     ] = Path("samples.png"),
     step: Step = None,
-    seed_index: Annotated[int, typer.Option(help="Which replica (0-based).")] = 0,
+    seed_index: Annotated[
+        int | None, typer.Option(help="Which replica (0-based).  [default: 0]")
+    ] = None,
     all_seeds: Annotated[
         bool, typer.Option("--all-seeds", help="Every replica: (S, N, ...), a panel each.")
     ] = False,
@@ -38,6 +40,9 @@ def sample(
     """Draw samples from a run's checkpoint; write a PNG and a .npy."""
     from gancli.run import sampling
 
+    if all_seeds and seed_index is not None:
+        raise ConfigError("--seed-index picks one replica and --all-seeds every one: give one")
+    seed_index = seed_index or 0
     paths = sampling.sample_to_files(
         run_dir, n, out_file, step, seed_index, all_seeds, z_seed, force=force
     )

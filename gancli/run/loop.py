@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli import plots
+from gancli import plots, stopping
 from gancli.config import Config
 from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
@@ -66,29 +66,6 @@ def _finite_mean(v) -> float:
     v = np.asarray(v, np.float64)
     v = v[np.isfinite(v)]
     return float(v.mean()) if v.size else float("nan")
-
-
-@contextlib.contextmanager
-def stop_requests():
-    """Turn SIGINT/SIGTERM into a flag checked between chunks (the chunk in flight ends)."""
-    caught: list[int] = []
-
-    def handler(signum, frame):
-        if caught:  # a second Ctrl-C: the user really wants out
-            raise KeyboardInterrupt
-        caught.append(signum)
-
-    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        for s in old:
-            signal.signal(s, handler)
-    except ValueError:  # not the main thread: no handlers, no graceful stop
-        old = {}
-    try:
-        yield caught
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -154,16 +131,20 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     pending = None  # (end_step, metrics) of the chunk dispatched last
 
     def flush(p) -> None:
-        """Log a finished chunk's metrics and report seeds that diverged in it."""
+        """Log a finished chunk's metrics at log steps (every log_every, and the last) and
+        report seeds that diverged in it."""
         end, m = p
         m = to_host(m)
+        now = round(time.time(), 3)  # wall-clock time, once the chunk's values are in
         div = np.asarray(m["diverged_at"])
-        rows = []
-        for i, label in enumerate(replicas):
-            vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
-            rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0)})
-        append_jsonl(rd.metrics, rows)
-        events.scalars(rows)
+        if end % cfg.log_every == 0 or end == cfg.steps:
+            rows = []
+            for i, label in enumerate(replicas):
+                vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
+                rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0),
+                             "time": now})  # fmt: skip
+            append_jsonl(rd.metrics, rows)
+            events.scalars(rows)
         for i in np.flatnonzero(div >= 0):
             if int(i) not in diverged_seen:
                 diverged_seen.add(int(i))
@@ -180,6 +161,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
         x, scores = evaluator(state)
         judged = evaluator.rejection(state, x)  # logged, not a quality metric
         div = np.asarray(to_host(state.diverged_at))
+        now = round(time.time(), 3)
         rows = []
         for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
             diverged = bool(div[i] >= 0)
@@ -189,6 +171,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                     **replica,
                     "diverged": diverged,
                     **{k: finite_or_none(v) for k, v in (s | judged[i]).items()},
+                    "time": now,
                 }
             )
         append_jsonl(rd.eval_log, rows)
@@ -209,7 +192,7 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
     # closing(bar): a failed write stops the progress display before its one line prints
     with (
         rd.checkpointer(keep=cfg.keep) as ck,
-        stop_requests() as stop,
+        stopping.deferred() as stop,
         contextlib.closing(bar),
         EventFile(run_dir, cfg.swept, start) as events,
     ):

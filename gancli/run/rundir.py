@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import itertools
 import json
 import os
 import shutil
@@ -26,6 +27,9 @@ from gancli.errors import DISK_FULL, DiskFull, RunDirBusy, RunDirError
 from gancli.run.files import scan_jsonl, truncate_jsonl
 
 LOCK_NAME = ".gancli.lock"
+# What a run writes into its directory (see README: What a run writes).
+RUN_FILES = {"config.toml", "env.json", "metrics.jsonl", "eval.jsonl", "summary.json",
+             "samples", "plots", "checkpoints", "tb"}  # fmt: skip
 # A writer that finds the lock taken waits this long before giving up: long enough to let
 # a reader that is repairing a torn log line finish, short enough to be "at once".
 WRITER_WAIT_S = 1.0
@@ -72,6 +76,40 @@ class _Held:
         with contextlib.suppress(OSError):
             os.truncate(self.path, 0)  # an empty lock file: released cleanly
         self.lock.release()
+
+
+def _run_file(name: str) -> bool:
+    """A name a run writes into its directory (or a writer's temporary file)."""
+    return name in RUN_FILES or name.startswith(("events.out.tfevents.", "."))
+
+
+def fresh_run_dir(base: str | Path, cfg) -> Path:
+    """`base`, else `base-2`, `base-3`, ...: the first that does not exist, is empty, or
+    holds `cfg`'s own run that never reached a checkpoint and is not running."""
+    base = Path(base)
+    for i in itertools.count(1):
+        rd = RunDir(base if i == 1 else base.with_name(f"{base.name}-{i}"))
+        if not rd.path.exists() or (rd.path.is_dir() and not any(rd.path.iterdir())):
+            return rd.path
+        if rd.never_started(cfg) and not rd.running():
+            return rd.path
+    raise AssertionError("unreachable")
+
+
+def check_creatable(path: Path, what: str = "--out") -> None:
+    """A directory that can be created (or exists): no file on its way, a writable
+    ancestor. One line naming the culprit, instead of an OSError deep in a writer."""
+    path = Path(path)
+    for p in [path, *path.parents]:
+        if not p.exists() and not p.is_symlink():
+            continue
+        if not p.is_dir():
+            if p == path:
+                raise ConfigError(f"{what} {path} exists and is not a directory")
+            raise ConfigError(f"{what} {path}: {p} is a file, not a directory")
+        if p != path and not os.access(p, os.W_OK | os.X_OK):
+            raise ConfigError(f"{what} {path}: cannot create it in {p} (not writable)")
+        return
 
 
 # ---- the run directory --------------------------------------------------------------------
@@ -125,6 +163,26 @@ class RunDir:
             "or choose another directory"
         )
 
+    def running(self) -> bool:
+        """Whether a live process holds the writer's lock. Takes nothing and creates
+        nothing: a shared flock on the lock file, if there is one, opened read-only."""
+        import fcntl
+
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+
     def check_idle(self) -> None:
         """Raise RunDirBusy if a live writer holds the directory (takes nothing)."""
         import filelock
@@ -146,7 +204,11 @@ class RunDir:
         """
         import filelock
 
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            check_creatable(self.path, "run directory")
+            raise RunDirError(f"cannot create run directory {self.path}: {e.strerror}") from None
         try:
             lock = self._acquire(WRITER_WAIT_S)
         except filelock.Timeout:
@@ -199,19 +261,32 @@ class RunDir:
     def _entries(self) -> list[Path]:
         return [p for p in self.path.iterdir() if p.name != LOCK_NAME]
 
-    def check_new(self, force: bool, locked: bool = False) -> None:
+    def check_new(self, force: bool, locked: bool = False, cfg=None) -> None:
         """Refuse a path that is a file, a directory in use, or a non-empty directory
-        without --force. `locked`: we hold the lock already."""
-        if self.path.exists() and not self.path.is_dir():
-            raise ConfigError(f"--out {self.path} exists and is not a directory")
+        without --force, unless it holds `cfg`'s own run that never reached a checkpoint
+        (stopped or killed at start-up): that one is taken over. `locked`: we hold the
+        lock already."""
+        check_creatable(self.path, "--out")
         if self.path.is_dir() and self._entries():
             if self.lock_path.exists() and not locked:
                 self.check_idle()  # a busy directory is reported as such
-            if not force:
+            if not force and not (cfg is not None and self.never_started(cfg)):
                 raise ConfigError(
                     f"run directory {self.path} already exists and is not empty: "
                     "use --resume to continue it or --force to overwrite it"
                 )
+
+    def never_started(self, cfg) -> bool:
+        """True for a directory that `cfg`'s own run left before its first checkpoint:
+        only files a run writes, no checkpoint, and the same experiment in config.toml."""
+        if not self.path.is_dir() or self.checkpoint_steps():
+            return False
+        if not all(_run_file(p.name) for p in self.path.iterdir()):
+            return False
+        try:
+            return self.saved_config() == cfg
+        except (ConfigError, OSError):
+            return False
 
     def clear(self) -> None:
         """Remove everything but the lock file (call while holding the lock)."""
@@ -276,6 +351,17 @@ class RunDir:
         for name in self.LOGS:
             truncate_jsonl(self.path / name, last_step)
 
+    def check_readable(self, what: str = "run directory") -> None:
+        """A run directory with checkpoints, else one line saying what the path is."""
+        from gancli.run.checkpoint import CheckpointError
+
+        if not self.path.exists():
+            raise CheckpointError(f"{what} {self.path} does not exist", exit_code=2)
+        if not self.path.is_dir():
+            raise CheckpointError(f"{what} {self.path} is a file, not a run directory", exit_code=2)
+        if not self.checkpoint_steps():
+            raise CheckpointError(f"no checkpoints in {self.path}", exit_code=2)
+
     # ---- checkpoints ----------------------------------------------------------------------
 
     def checkpointer(self, keep: int = 3, read_only: bool = False):
@@ -304,8 +390,7 @@ class RunDir:
         """
         from gancli.run.checkpoint import CheckpointError
 
-        if not self.path.is_dir():
-            raise CheckpointError(f"run directory {self.path} does not exist", exit_code=2)
+        self.check_readable()
         with self.checkpointer(read_only=True) as ck:
             steps = ck.steps()
             if not steps:

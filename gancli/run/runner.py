@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from gancli import config as config_lib
 from gancli import data as data_lib
+from gancli import stopping
 from gancli.config import HOST_FIELDS, Config, ConfigError
 from gancli.core.host import environment, is_primary, to_host
 from gancli.core.step import GANProgram
@@ -51,22 +53,38 @@ def train(
     program: GANProgram | None = None,
     state=None,
 ) -> RunResult:
-    """A fresh run in `out`. `program`/`state` let tests and benchmarks inject their own."""
+    """A fresh run in `out`. `program`/`state` let tests and benchmarks inject their own.
+
+    A stop request (Ctrl-C, SIGTERM) waits for the next safe point: before the directory
+    is made, after the first compile, then the loop's. Stopped before the first
+    checkpoint, the directory is one the same command takes over (`RunDir.never_started`).
+    """
     cfg = config_lib.resolve(cfg)
-    data = data_lib.load(cfg.dataset, cfg.image_size)
-    program = program or GANProgram.build(cfg, data)
-    memory.check_fits(program)  # before the run directory or any array exists
-    rd = RunDir(out)
-    if is_primary():
-        rd.check_new(force)  # a refused --out gets no lock file
-    with _writer(rd):
+    with stopping.deferred():
+        data = data_lib.load(cfg.dataset, cfg.image_size)
+        program = program or GANProgram.build(cfg, data)
+        memory.check_fits(program)  # before the run directory or any array exists
+        rd = RunDir(out)
         if is_primary():
-            rd.check_new(force, locked=True)  # again, now that no one else can write it
-            rd.clear()
-            _save_config(rd, cfg)
-            files.write_json(rd.env, environment())
-        state = state if state is not None else program.init()
-        return run_loop(program, data, state, rd, start=0, quiet=quiet)
+            rd.check_new(force, cfg=cfg)  # a refused --out gets no lock file
+        stopping.check()
+        with _writer(rd):
+            if is_primary():
+                rd.check_new(force, locked=True, cfg=cfg)  # again, now no one else can write
+                rd.clear()
+                _save_config(rd, cfg)
+                files.write_json(rd.env, environment())
+            state = state if state is not None else program.init()
+            try:
+                stopping.check()
+            except stopping.Stopped as e:
+                name = signal.Signals(e.signum).name
+                raise stopping.Stopped(
+                    e.signum,
+                    f"{name}: stopped before the first checkpoint; the same command starts "
+                    f"again in {rd}",
+                ) from None
+            return run_loop(program, data, state, rd, start=0, quiet=quiet)
 
 
 def check_resume_overrides(saved: Config, overrides: dict) -> Config:
@@ -127,8 +145,7 @@ def resume(
     rows after the step resumed from.
     """
     rd = RunDir(run_dir)
-    if not rd.path.is_dir():
-        raise CheckpointError(f"run directory {rd.path} does not exist", exit_code=2)
+    rd.check_readable("--resume")  # before the lock: a refused resume creates nothing
 
     def make_cfg(at: int, saved: Config) -> Config:
         cfg = check_resume_overrides(saved, overrides or {})
@@ -136,7 +153,7 @@ def resume(
             raise ConfigError(f"--steps {cfg.steps} is below the checkpoint's step {at}")
         return cfg
 
-    with _writer(rd):
+    with stopping.deferred(), _writer(rd):
         if is_primary():
             rd.remove_debris()  # a killed save's temporary directory, half-written files
         r = rd.restore_newest(_program_cache(make_cfg, True), step, _check_restored_step)
@@ -152,6 +169,7 @@ def resume(
         if is_primary():
             _save_config(rd, cfg)
             rd.cut_logs(r.step)
+        stopping.check()
         return run_loop(program, program.data, r.state, rd, start=r.step, quiet=quiet)
 
 

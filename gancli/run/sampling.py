@@ -23,6 +23,9 @@ Z_STREAM = 0x5A3E  # latent noise for `gancli sample`, apart from training and e
 
 def _check_writable(path: Path, force: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
+    blocking = next((p for p in [parent, *parent.parents] if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ConfigError(f"cannot write {path}: {blocking} is a file, not a directory")
     if not parent.is_dir():
         raise ConfigError(f"cannot write {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
