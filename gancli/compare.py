@@ -135,6 +135,27 @@ def check_primary(c: Comparison) -> None:
         )
 
 
+def check_declared(c: Comparison, out: Path, force: bool) -> None:
+    """The primary budget and the probe's length are declared with the first runs (in
+    comparison.toml): a rerun that changes them would relabel stored runs' verdicts after
+    seeing them. Refused, or taken with `force`."""
+    path = out / "comparison.toml"
+    if force or not path.is_file():
+        return
+    try:
+        stored = config_lib.read_toml(path)
+    except ConfigError:
+        return
+    diffs = [f"{k} {stored[k]!r} -> {v!r}" for k, v in
+             (("primary_budget", c.primary), ("escape_steps", c.escape_steps))
+             if k in stored and stored[k] != v]  # fmt: skip
+    if diffs:
+        raise ConfigError(
+            f"{out} declared other budgets before its runs ({'; '.join(diffs)}): a verdict's "
+            "budget is fixed before the results are seen; use another --out, or --force"
+        )
+
+
 def _finished(run_dir: Path, steps: int) -> bool:
     summary = RunDir(run_dir).summary
     if not summary.exists():
@@ -218,6 +239,7 @@ def run_comparison(
     runs = [(name, comparison.config_for(loss, weak), out / name)
             for name, loss, weak in comparison.run_names()]  # fmt: skip
     plan = plan_runs(runs, force)
+    check_declared(comparison, out, force)
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.toml").write_text(comparison_toml(comparison))
     status = execute(plan, quiet, log)
@@ -227,7 +249,8 @@ def run_comparison(
 def run_probes(comparison, out: Path) -> dict | None:
     """Claim 1's probe (`gancli.probe.escape_probe`), cached in the report directory under
     a key of everything it depends on."""
-    from gancli.probe import PROBE_VERSION, escape_probe
+    from gancli.probe import PROBE_LR_D, PROBE_VERSION, SGD_LR, escape_probe
+    from gancli.quality.evaluator import REJECT
 
     if not {"gan", "nsgan"} <= set(comparison.losses):
         return None
@@ -235,7 +258,8 @@ def run_probes(comparison, out: Path) -> dict | None:
     path = out / "escape_probe.json"
     steps, trained = comparison.escape_steps, comparison.trained_steps
     key = {"config": cfg.to_dict(), "escape_steps": steps, "trained_steps": trained,
-           "version": PROBE_VERSION}  # fmt: skip
+           "version": PROBE_VERSION, "sgd_lr": SGD_LR, "probe_lr_d": PROBE_LR_D,
+           "reject": REJECT}  # fmt: skip
     if path.exists():
         cached = json.loads(path.read_text())
         if cached.get("key") == key:

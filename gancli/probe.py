@@ -190,6 +190,8 @@ def escape_probe(
     from gancli.report.claims import distance_metric
 
     steps = list(range(0, g_steps + 1, every))
+    if steps[-1] != g_steps:  # the declared length is always measured
+        steps.append(g_steps)
     metric = distance_metric(list(Evaluator(GANProgram.build(cfg, data), data).names))
     result: dict = {"steps": steps, "g_steps": g_steps, "metric": metric, "arms": list(ARMS),
                     "sgd_lr": SGD_LR, "starts": {}}  # fmt: skip

@@ -67,6 +67,9 @@ class Estimate:
         def clean(x):
             return x if math.isfinite(x) else None
 
+        if self.constant:  # no interval: every value was the same
+            return {"mean": clean(self.mean), "ci_lo": None, "ci_hi": None, "n": self.n,
+                    "all_equal": True}  # fmt: skip
         return {"mean": clean(self.mean), "ci_lo": clean(self.lo), "ci_hi": clean(self.hi),
                 "n": self.n}  # fmt: skip
 
@@ -155,6 +158,8 @@ class Test:
             return ""
         if self.n_a < 2 or self.n_b < 2:
             return "inconclusive: needs at least 2 seeds per group"
+        if not math.isfinite(self.effect) and self.p_used >= 1:
+            return f"inconclusive: no difference observed ({self.describe()}; all values equal)"
         if self.min_p * self.family >= ALPHA:
             holm = f" (Holm over {self.family} tests)" if self.family > 1 else ""
             n_min = min_seeds(self.name, family=self.family)
@@ -200,8 +205,14 @@ def holm_p(pvalues) -> list[float]:
 
 def holm(tests: list[Test]) -> list[Test]:
     """The tests as one family: each with its Holm-adjusted p."""
-    m = sum(math.isfinite(t.p) for t in tests)
-    return [dataclasses.replace(t, p_adj=pa, family=max(m, 1))
+    m = max(sum(math.isfinite(t.p) for t in tests), 1)
+
+    def needed(t: Test) -> int | None:  # power at the family's alpha, not at ALPHA
+        if t.name not in ("Mann-Whitney U", "Wilcoxon signed-rank", "sign test"):
+            return t.needed
+        return seeds_for_power(t.effect, "greater", t.name != "Mann-Whitney U", t.name, m)
+
+    return [dataclasses.replace(t, p_adj=pa, family=m, needed=needed(t))
             for t, pa in zip(tests, holm_p([t.p for t in tests]), strict=True)]  # fmt: skip
 
 
@@ -221,7 +232,7 @@ def min_seeds(name: str, alternative: str = "greater", family: int = 1) -> int:
     """The fewest seeds per group for which the test can reach p < ALPHA at all (with a
     Holm family of `family` tests, its smallest p must pass ALPHA / family)."""
     for n in range(2, 100):
-        p = _min_p_wilcoxon(n, alternative) if "Wilcoxon" in name else \
+        p = _min_p_wilcoxon(n, alternative) if name != "Mann-Whitney U" else \
             _min_p_mann_whitney(n, n, alternative)  # fmt: skip
         if p * family < ALPHA:
             return n
@@ -300,6 +311,27 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(nonzero, alternative)
     return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True, name))
+
+
+def sign_test(values, value: float, alternative: str = "less") -> Test:
+    """Exact one-sample sign test: do most values lie below `value` ('less') or above it
+    ('greater')? Binomial over the values that differ from `value` (ties dropped). Unlike
+    the one-sample Wilcoxon it assumes no symmetry, which bounded, skewed counts lack."""
+    v = finite(values)
+    name = "sign test"
+    n = int(v.size)
+    if n < 2:
+        return Test(name, float("nan"), n, n, 1.0, float("nan"), None)
+    below, above = int(np.sum(v < value)), int(np.sum(v > value))
+    k = below + above
+    hits = below if alternative == "less" else above
+    p = float(sps.binomtest(hits, k, 0.5, alternative="greater").pvalue) if k else 1.0
+    share = (hits / k) if k else float("nan")
+    # Cohen's h-like effect: the share beyond 1/2 over its sd at one value, in the claimed
+    # direction (0 at a coin flip, negative when most values lie the other way)
+    effect = (share - 0.5) / 0.5 if k else float("nan")
+    return Test(name, p, n, n, _min_p_wilcoxon(k, "greater"), effect,
+                seeds_for_power(effect, "greater", True, name))  # fmt: skip
 
 
 def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test:

@@ -86,7 +86,7 @@ def test_claim1_supported_when_under_sgd_the_minimax_g_stalls():
     c = claims.claim_gradient(escape(sgd, adam), {})
     assert [b["verdict"] for b in c["by_budget"]] == [SUPPORTED] * 3
     assert c["primary_budget"] == 300
-    assert c["why"].startswith("under SGD the minimax G stalls")
+    assert c["why"].startswith("under SGD the minimax G moves less than the non-saturating G")
     assert "Wilcoxon signed-rank, n = 6 vs 6, p = 0.0156" in c["why"]  # 1/2^6
     assert "Adam (descriptive)" in c["why"] and "w1 rose by 0.4" in c["why"]
 

@@ -59,3 +59,21 @@ def test_no_nan_reaches_a_json_file_or_stdout(tmp_path, capsys):
     assert json.loads(text) == {"a": None, "b": [None, 1.5], "c": [None, 2.0], "d": {"e": None}}
     print_json(value)
     assert json.loads(capsys.readouterr().out) == json.loads(text)
+
+
+def test_a_declared_primary_budget_cannot_be_moved_after_the_runs(tmp_path):
+    import dataclasses
+
+    import pytest
+
+    from gancli import compare
+    from gancli.config import ConfigError
+
+    flags = {"steps": 20, "eval_every": 10, "seeds": 2, "hidden": 32, "depth": 2}
+    c = dataclasses.replace(compare.load_comparison(None, flags, "nsgan", "none"), escape_steps=6)
+    (tmp_path / "comparison.toml").write_text(compare.comparison_toml(c))
+    moved = dataclasses.replace(c, primary_budget=10)
+    with pytest.raises(ConfigError, match="primary_budget 20 -> 10"):
+        compare.check_declared(moved, tmp_path, force=False)
+    compare.check_declared(moved, tmp_path, force=True)  # taken with --force
+    compare.check_declared(c, tmp_path, force=False)  # the same declaration: fine

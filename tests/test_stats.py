@@ -152,3 +152,25 @@ def test_test_to_dict_has_no_nan():
     d = t.to_dict()
     json.dumps(d, allow_nan=False)  # raises on NaN
     assert d["p"] is None and d["significant"] is False
+
+
+def test_sign_test_is_exact_and_assumes_no_symmetry():
+    # 6 of 6 below 4 (ties at 4 dropped): p = 1/64 whatever the values' shape
+    t = stats.sign_test([0, 1, 1, 1, 3, 3.9, 4, 4], 4.0, "less")
+    assert t.p == pytest.approx(1 / 64) and t.min_p == pytest.approx(1 / 64)
+    assert not stats.sign_test([0, 1, 1, 1, 3, 3.9], 4.0, "greater").significant
+
+
+def test_seeds_needed_within_a_holm_family_are_for_its_alpha():
+    rng = np.random.default_rng(5)
+    t = stats.mann_whitney(rng.normal(0.6, 1, 6), rng.normal(0, 1, 6))
+    alone, family = t.needed, stats.holm([t] * 4)[0].needed
+    assert alone is not None and family > alone
+    assert family == stats.seeds_for_power(t.effect, "greater", False, t.name, family=4)
+
+
+def test_identical_values_give_no_interval_and_say_so():
+    d = stats.mean_ci([8.0] * 8).to_dict()
+    assert d == {"mean": 8.0, "ci_lo": None, "ci_hi": None, "n": 8, "all_equal": True}
+    t = stats.wilcoxon([1.0] * 8, [1.0] * 8)
+    assert "no difference observed" in t.inconclusive_reason

@@ -26,6 +26,8 @@ def fmt_ci(d: dict | None) -> str:
     """An `Estimate.to_dict()` read back and printed as the Estimate prints itself."""
     if not d:
         return "-"
+    if d.get("all_equal"):
+        return f"{stats.Estimate(d['mean'], d['mean'], d['mean'], d['n'])}"
     lo, hi = (math.nan if d.get(k) is None else d[k] for k in ("ci_lo", "ci_hi"))
     return str(stats.Estimate(d["mean"], lo, hi, d.get("n", 0) if d["mean"] is not None else 0))
 
