@@ -62,4 +62,4 @@ def test_quality_plot_titles_and_y_axes_say_what_is_plotted(monkeypatch):
     assert w1.get_ylabel() == "W1 to the data (w1)"
     assert modes.get_title().startswith("modes covered") and "higher is better" in modes.get_title()
     assert modes.get_ylabel() == "modes covered (modes)"
-    assert "95% CI" in w1.get_title()
+    assert "95% t interval" in w1.get_title()
