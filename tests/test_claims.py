@@ -313,3 +313,26 @@ def test_claim3_undefined_cross_seed_correlations_are_not_significance():
     assert c["verdict"] == INCONCLUSIVE
     cross = [t for t in c["by_budget"][-1]["tests"]["forward"] if "cross" in t["name"]]
     assert cross and cross[0]["p"] is None
+
+
+def test_claim1_tests_only_the_seeds_whose_d_rejected():
+    sgd = arm(STALL + [0.5, 0.6], NS_FAR + [1e-4, 1e-4], [0.0] * 8, NS_FAR + [0, 0])
+    e = escape(sgd)
+    # the last two seeds' D never rejected (batch-mean D(G(z)) 0.4): they enter no test
+    e["starts"]["init"]["probe"]["d_fake"] = [[0.5, 0.01]] * 6 + [[0.5, 0.4]] * 2
+    c = claims.claim_gradient(e, {})
+    assert c["figures"]["init_seeds_rejected"] == "6 of 8"
+    assert c["verdict"] == SUPPORTED and "n = 6 vs 6" in c["why"]
+
+
+def test_claim3_cross_seed_permutation_test_is_calibrated_under_the_null():
+    """Two losses whose -L_D carry the same (no) information about quality: the one-sided
+    test rejects in about 5 % of simulated pairs."""
+    from gancli.report.tracking import cross_seed_test
+
+    rng = np.random.default_rng(11)
+    ps = []
+    for _ in range(150):
+        groups = [(rng.normal(size=(6, 5)), rng.normal(size=(6, 5))) for _ in range(2)]
+        ps.append(cross_seed_test(*groups).p)
+    assert 0.01 <= np.mean(np.array(ps) < 0.05) <= 0.11
