@@ -174,3 +174,60 @@ def test_identical_values_give_no_interval_and_say_so():
     assert d == {"mean": 8.0, "ci_lo": None, "ci_hi": None, "n": 8, "all_equal": True}
     t = stats.wilcoxon([1.0] * 8, [1.0] * 8)
     assert "no difference observed" in t.inconclusive_reason
+
+
+def test_other_directions_of_the_rank_tests():
+    # 'less' asks whether a is smaller: the effect is positive when it is
+    t = stats.mann_whitney([0, 1, 2, 3, 4], [5, 6, 7, 8, 9], "less")
+    assert t.significant and t.effect > 0 and t.p == pytest.approx(1 / 252)
+    two = stats.mann_whitney([0, 1, 2, 3, 4], [5, 6, 7, 8, 9], "two-sided")
+    assert two.min_p == pytest.approx(2 / 252) and two.p == pytest.approx(2 / 252)
+    assert two.effect > 0  # two-sided: the size of the difference, either way
+    w = stats.wilcoxon([1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], "two-sided")
+    assert w.min_p == pytest.approx(2 / 64)
+    # two-sided power splits alpha: more seeds than one-sided at the same effect
+    one, both = (stats.seeds_for_power(0.8, alt, False) for alt in ("greater", "two-sided"))
+    assert both > one
+
+
+def test_more_orderings_than_can_be_enumerated_use_random_permutations():
+    # 10 vs 10: C(20, 10) = 184,756 orderings > 50,000, so 9,999 random ones: p ~ 1e-4
+    t = stats.mann_whitney(np.arange(10.0) + 100, np.arange(10.0))
+    assert 0 < t.p < 5e-4 and t.significant
+
+    def diff_means(A, B):
+        return A.mean(axis=1) - B.mean(axis=1)
+
+    p = stats.permutation_test(diff_means, np.arange(10.0) + 100, np.arange(10.0), "perm")
+    assert p.p == pytest.approx(1 / (stats.RESAMPLES + 1))  # only the observed split
+    assert p.min_p == pytest.approx(1 / (stats.RESAMPLES + 1))
+
+
+def test_permutation_test_effect_and_seeds_needed():
+    def diff_means(A, B):
+        return A.mean(axis=1) - B.mean(axis=1)
+
+    a = np.array([0.9, 0.3, 1.4, 0.2, 1.1, 0.6])
+    b = np.array([0.1, 0.5, -0.3, 0.4, 0.0, 0.8])
+    t = stats.permutation_test(diff_means, a, b, "perm")
+    pooled = np.concatenate([a, b])
+    import itertools
+
+    splits = [list(s) for s in itertools.combinations(range(12), 6)]
+    vals = np.array([pooled[s].mean() - np.delete(pooled, s).mean() for s in splits])
+    z = (a.mean() - b.mean() - vals.mean()) / vals.std()
+    assert t.effect == pytest.approx(z)
+    target = 1.6448536 + 0.8416212
+    assert t.needed == max(4, math.ceil(6 * (target / z) ** 2))
+    assert stats.permutation_test(diff_means, b, a, "perm").needed is None  # wrong way
+
+
+def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
+    assert stats.sign_test([1, 1, 1, 1, 9, 9], 4.0, "less").effect == pytest.approx(1 / 3)
+    assert stats.sign_test([1, 2, 3], 4.0, "less").effect == pytest.approx(1.0)
+    assert stats.sign_test([4, 4, 4], 4.0, "less").p == 1.0  # every value tied: no evidence
+
+
+def test_a_lone_test_is_not_described_as_a_holm_family():
+    t = stats.holm([stats.mann_whitney([5, 6, 7, 8, 9], [0, 1, 2, 3, 4])])[0]
+    assert t.family == 1 and "Holm" not in t.describe()
