@@ -151,7 +151,7 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
     cfg = preset.config_for(variant, steps, seeds)
     if stage_file.exists():
         stage = json.loads(stage_file.read_text())
-        if stage.get("config") == _stored(cfg):
+        if not _stage_differences(stage, cfg):
             return stage
     t0 = time.perf_counter()
     latest = _latest_checkpoint(run_dir)
@@ -185,8 +185,20 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
 
 
 def _stored(cfg: Config) -> dict:
-    """What a stage records of its config, and is compared on when reused."""
-    return json.loads(json.dumps({k: v for k, v in cfg.to_dict().items() if v is not None}))
+    """What a stage records of its config, as JSON reads it back."""
+    return files.json_safe({k: v for k, v in cfg.to_dict().items() if v is not None})
+
+
+def _stage_differences(stage: dict, wanted: Config) -> list[str]:
+    """A stored stage's settings against these, by the rule stored runs are held to
+    (`compare.config_differences`); an unreadable stored config is a difference."""
+    from gancli.compare import config_differences
+
+    try:
+        saved = config_lib.from_mapping(stage.get("config", {}), source="a stored stage")
+    except ConfigError as e:
+        return [str(e)]
+    return config_differences(saved, wanted)
 
 
 def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds, force: bool):
@@ -204,10 +216,7 @@ def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds
             diffs = config_differences(saved, wanted)
         for f in sorted(run_dir.glob("reproduce_*.json")) if run_dir.is_dir() else []:
             stage = json.loads(f.read_text())
-            mine = _stored(preset.config_for(v, stage["steps"], seeds))
-            diffs += [f"{k} {stage['config'].get(k)!r} -> {mine.get(k)!r}"
-                      for k in sorted(set(mine) | set(stage["config"]))
-                      if k != "steps" and stage["config"].get(k) != mine.get(k)]  # fmt: skip
+            diffs += _stage_differences(stage, preset.config_for(v, stage["steps"], seeds))
         diffs = list(dict.fromkeys(diffs))
         if diffs and not force:
             raise ConfigError(
