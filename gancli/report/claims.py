@@ -413,8 +413,8 @@ def claim_tracking(runs: dict, distance: str, primary) -> dict:
                         cross_seed_test(data[wgan], data[other])]  # fmt: skip
             reverse += [stats.mann_whitney(within[other], within[wgan], "greater"),
                         cross_seed_test(data[other], data[wgan])]  # fmt: skip
-        verdict, _, tests = decide(forward, reverse, "")
-        fwd = iter(stats.holm(forward))
+        forward, reverse = stats.holm(forward), stats.holm(reverse)
+        fwd = iter(forward)
         for other in others:
             t_within, t_cross = next(fwd), next(fwd)
             said.append(
@@ -422,13 +422,10 @@ def claim_tracking(runs: dict, distance: str, primary) -> dict:
                 f"{stats.mean_ci(within[other])} ({t_within.describe()}); cross-seed rho "
                 f"{cross[wgan]} vs {cross[other]} ({t_cross.describe()})"
             )
-        why = "; ".join(said)
-        if verdict == INCONCLUSIVE:
-            reasons = [t.inconclusive_reason for t in stats.holm(forward) if not t.significant]
-            why += "; " + "; ".join(dict.fromkeys(reasons))
-        elif verdict == NOT_SUPPORTED:
-            against = [t for t in stats.holm(reverse) if t.significant]
-            why = f"another loss tracks significantly better on {len(against)} test(s): {why}"
+        verdict, why, tests = decide(forward, reverse, "; ".join(said))
+        if verdict == NOT_SUPPORTED:
+            against = sum(t.significant for t in reverse)
+            why = f"another loss tracks significantly better on {against} test(s): {why}"
         row |= {"verdict": verdict, "why": why, "tests": tests}
         by_budget.append(row)
     how = (
