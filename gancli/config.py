@@ -435,9 +435,25 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {p}: {e}") from None
 
 
+def _file_table(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
+    values = read_toml(path)
+    if isinstance(values.get("paper"), dict) and isinstance(values.get("config"), dict):
+        return values["config"], f"[config] in {path}"
+    return values, str(path)
+
+
+def file_settings(path: str | os.PathLike) -> dict[str, Any]:
+    """The Config fields of an experiment file: the file itself, or a reproduce preset's
+    `[config]` table (a file with `[paper]` and `[config]`: the paper's run, trainable
+    alone with `gancli train --config`)."""
+    return _file_table(path)[0]
+
+
 def load(path: str | os.PathLike, base: Config | None = None) -> Config:
-    """A flat TOML file of Config fields (tables are for compare-losses files)."""
-    return from_mapping(read_toml(path), base, source=str(path))
+    """A flat TOML file of Config fields, or a reproduce preset's `[config]` (tables are for
+    compare-losses files)."""
+    values, source = _file_table(path)
+    return from_mapping(values, base, source=source)
 
 
 def to_toml(cfg: Config | Mapping[str, Any], header: str = "") -> str:

@@ -55,10 +55,11 @@ def find(name_or_path: str | Path, reproduce: bool = False) -> Path:
     if path.exists():
         return path
     name = path.name.removesuffix(".toml")
-    shipped = (ROOT / "reproduce" if reproduce else ROOT) / f"{name}.toml"
-    if shipped.is_file():
-        return shipped
-    names = [p.name for p in all_presets() if (p.kind == "reproduce") == reproduce]
+    # train --config takes a reproduce preset too (its [config] is the paper's run)
+    for folder in (ROOT / "reproduce",) if reproduce else (ROOT, ROOT / "reproduce"):
+        if (folder / f"{name}.toml").is_file():
+            return folder / f"{name}.toml"
+    names = [p.name for p in all_presets() if reproduce <= (p.kind == "reproduce")]
     raise ConfigError(
         f"config file not found: {path} (nor a shipped experiment of that name: "
         f"{', '.join(names)}; see `gancli presets`)"

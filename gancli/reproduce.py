@@ -55,9 +55,25 @@ class Preset:
         return int(self.budgets["full"]["steps"][-1])
 
     def steps_for(self, variant: str, budget: str) -> list[int]:
+        """Generator steps at which the variant is scored: the preset's `reduced` or `full`
+        budget, or a custom one, `epochs:N` (N passes over the training set) or `steps:N`."""
+        kind, _, n = budget.partition(":")
+        if kind == "epochs":
+            return [int(n) * self.epoch_steps(variant)]
+        if kind == "steps":
+            return [int(n)]
         v = self.variants[variant]
         steps = v.get(f"{budget}_steps") or self.budgets[budget]["steps"]
         return [int(s) for s in steps]
+
+    def epoch_steps(self, variant: str) -> int:
+        """Generator steps in one pass over the training set: train_set_size / batch, and
+        / n_critic where each generator step's critic steps take the next batches."""
+        cfg = self.config_for(variant, 1)
+        if not cfg.train_set_size:
+            raise ConfigError(f"{self.path} [variants.{variant}]: no train_set_size, no epochs")
+        per_step = cfg.batch_size * (cfg.n_critic if cfg.updates == "alternating" else 1)
+        return max(1, cfg.train_set_size // per_step)
 
     def config_for(self, variant: str, steps: int, seeds: int | None = None) -> Config:
         changes: dict[str, Any] = dict(self.variants[variant]["config"])
@@ -129,13 +145,20 @@ def inside(paper: float | None, s: dict) -> bool | None:
 # ---- running ----------------------------------------------------------------------------------
 
 
-def budget_note(preset: Preset, budget: str, steps: int) -> str:
-    full = preset.paper_steps
-    if budget == "full" and steps >= full:
-        return f"full budget: {steps:,} steps (the paper's {full:,})"
+def budget_note(preset: Preset, variant: str, steps: int) -> str:
+    """How this stage's length compares with the paper's (in epochs where the preset has a
+    training set), per variant: WGAN's 400 epochs are fewer generator steps."""
+    full = preset.steps_for(variant, "full")[-1]
+    try:
+        per_epoch = preset.epoch_steps(variant)
+        epochs = f" ({steps / per_epoch:g} of the paper's {full / per_epoch:g} epochs)"
+    except ConfigError:
+        epochs = ""
+    if steps >= full:
+        return f"{variant}: full budget, {steps:,} generator steps{epochs}"
     return (
-        f"REDUCED BUDGET: {steps:,} generator steps, {100 * steps / full:.2f}% of the paper's "
-        f"{full:,}; figures are not the paper's protocol"
+        f"{variant}: REDUCED BUDGET, {steps:,} generator steps{epochs}, {100 * steps / full:.2f}% "
+        f"of the paper's {full:,}; figures are not the paper's protocol"
     )
 
 
@@ -170,7 +193,7 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
     stage = {
         "variant": variant,
         "budget": budget,
-        "note": budget_note(preset, budget, steps),
+        "note": budget_note(preset, variant, steps),
         "steps": steps,
         "seeds": cfg.seed_list,
         "wall_time_s": round(wall, 1),
@@ -227,10 +250,25 @@ def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds
             shutil.rmtree(run_dir)
 
 
+def budget_name(budget: str = "reduced", epochs: int | None = None, steps: int | None = None):
+    """`reduced`/`full`, or a custom budget `epochs:N` / `steps:N` (at most one of the three)."""
+    if epochs is not None and steps is not None:
+        raise ConfigError("--epochs and --steps are two ways to give one budget: choose one")
+    for flag, n in (("epochs", epochs), ("steps", steps)):
+        if n is not None:
+            if n < 1:
+                raise ConfigError(f"--{flag} must be at least 1, got {n}")
+            return f"{flag}:{n}"
+    if budget not in BUDGETS:
+        raise ConfigError(f"--budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
+    return budget
+
+
 def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
                variants: list[str] | None = None, seeds: int | None = None,
                quiet: bool = False, log=print, force: bool = False) -> dict:  # fmt: skip
-    if budget not in BUDGETS:
+    kind, _, n = budget.partition(":")
+    if budget not in BUDGETS and not (kind in ("epochs", "steps") and n.isdigit() and int(n)):
         raise ConfigError(f"--budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
     chosen = variants or list(preset.variants)
     bad = [v for v in chosen if v not in preset.variants]

@@ -116,7 +116,7 @@ def train(
         base, given = config_lib.Config(), set(flags)
         if config is not None:
             path = presets.find(config)
-            base, given = config_lib.load(path), given | set(config_lib.read_toml(path))
+            base, given = config_lib.load(path), given | set(config_lib.file_settings(path))
         cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
         for line in config_lib.ignored_settings(cfg, given):
             log(f"warning: {line}")
@@ -263,6 +263,13 @@ def reproduce(
         Literal[BUDGETS],
         typer.Option(parser=str, help="reduced (under ~1 h on 2 CPU cores) or the paper's."),
     ] = "reduced",
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="Any budget in epochs (passes over the training set), not --budget."),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="Any budget in generator steps, not --budget.")
+    ] = None,
     variants: Annotated[
         str | None, typer.Option(help="Comma-separated variants of the preset (default all).")
     ] = None,
@@ -280,6 +287,7 @@ def reproduce(
     from gancli import reproduce as rep
 
     p = rep.load_preset(preset)
+    budget = rep.budget_name(budget, epochs, steps)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
     check_creatable(target, "--out")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from gancli.data.mixtures import Mixture2D
+from gancli.quality.mixture import mode_kl
 
 HQ_STDS = 3.0
 PAPER_METRICS = ("modes", "hq_pct", "reverse_kl")
@@ -32,12 +33,7 @@ def hq_histogram(x_Nx2: np.ndarray, centers_Kx2: np.ndarray, std: float) -> np.n
 def reverse_kl(counts_K: np.ndarray) -> float:
     """KL(p || uniform over K) of a histogram, natural log; NaN for an empty histogram."""
     counts = np.asarray(counts_K, np.float64)
-    total = counts.sum()
-    if total <= 0:
-        return float("nan")
-    p = counts / total
-    nz = p > 0
-    return float(np.sum(p[nz] * np.log(p[nz] * len(p))))
+    return mode_kl(counts) if counts.sum() > 0 else float("nan")
 
 
 def paper_quality(x_Nx2: np.ndarray, mixture: Mixture2D) -> dict:
