@@ -29,7 +29,8 @@ class Comparison:
     base: Config
     losses: tuple[str, ...] = LOSS_NAMES
     per_loss: dict = dataclasses.field(default_factory=dict)  # loss -> {field: value}
-    weak_variant: str | None = "thin"  # None: skip the robustness runs
+    # the weakened generators of the robustness claim, each run with every loss (): none
+    weak_variants: tuple[str, ...] = ("thin",)
     escape_steps: int = 600  # claim 1: steps after D rejects, for each generator loss
     # Claims 2-4 are judged at this step, declared before the runs (None: the final step);
     # the verdicts at other evaluation steps are descriptive.
@@ -48,17 +49,17 @@ class Comparison:
             return self.probe_trained_steps
         return self.base.steps // 2
 
-    def run_names(self) -> list[tuple[str, str, bool]]:
-        """(run name, loss, weak generator?) for every run of the comparison."""
-        names = [(loss, loss, False) for loss in self.losses]
-        if self.weak_variant:
-            names += [(f"{loss}-{self.weak_variant}", loss, True) for loss in self.losses]
+    def run_names(self) -> list[tuple[str, str, str | None]]:
+        """(run name, loss, weak generator variant or None) for every run of the comparison."""
+        names: list[tuple[str, str, str | None]] = [(loss, loss, None) for loss in self.losses]
+        for v in self.weak_variants:
+            names += [(f"{loss}-{v}", loss, v) for loss in self.losses]
         return names
 
-    def config_for(self, loss: str, weak: bool) -> Config:
+    def config_for(self, loss: str, weak: str | None) -> Config:
         changes: dict[str, Any] = {"loss": loss, **self.per_loss.get(loss, {})}
         if weak:
-            changes["generator_variant"] = self.weak_variant
+            changes["generator_variant"] = weak
         return config_lib.resolve(self.base.replace(**changes))
 
 
@@ -103,22 +104,30 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
         base = config_lib.from_mapping(values, base, source=str(path))
     base = config_lib.from_mapping(flags, base, source="flags")
     chosen = parse_losses(losses if losses is not None else (file_losses or list(LOSS_NAMES)))
-    weak_variant = weak if weak is not None else file_weak
-    if weak_variant == "auto":  # the WGAN paper's weakened generators (section 4.3):
-        # for images a DCGAN G without batchnorm and with constant filters; for 2-D data
-        # (no batchnorm in our MLP) one eighth of the width
-        weak_variant = "nobn-const" if config_lib.is_image_dataset(base.dataset) else "thin"
-    if weak_variant in ("", "none"):
-        weak_variant = None
-    elif weak_variant not in config_lib.GENERATOR_VARIANTS[1:]:
-        raise ConfigError(
-            f"--weak-variant must be one of {', '.join(config_lib.GENERATOR_VARIANTS[1:])} or none"
-        )
-    comparison = Comparison(base, chosen, per_loss, weak_variant, escape_steps, primary, trained)
+    weak_variants = parse_weak(weak if weak is not None else file_weak, base.dataset)
+    comparison = Comparison(base, chosen, per_loss, weak_variants, escape_steps, primary, trained)
     check_primary(comparison)
     for _, loss, is_weak in comparison.run_names():  # validate every run before training any
         comparison.config_for(loss, is_weak)
     return comparison
+
+
+def parse_weak(value: str | list, dataset: str) -> tuple[str, ...]:
+    """`--weak-variant` / `weak_variant`: variants (a comma list or a TOML list), `none`, or
+    `auto`: the WGAN paper's own weakened generators (section 4.3) for images, a DCGAN G
+    without batchnorm and with constant filters and a 4 x 512 ReLU MLP; for 2-D data (no
+    batchnorm in our MLP) one eighth of the width."""
+    items = value if isinstance(value, list) else [s.strip() for s in str(value).split(",")]
+    items = [s for s in items if s not in ("", "none")]
+    if items == ["auto"]:
+        items = ["nobn-const", "mlp"] if config_lib.is_image_dataset(dataset) else ["thin"]
+    bad = [s for s in items if s not in config_lib.GENERATOR_VARIANTS[1:]]
+    if bad:
+        raise ConfigError(
+            f"--weak-variant must be some of {', '.join(config_lib.GENERATOR_VARIANTS[1:])}, "
+            f"auto or none, got {','.join(map(str, bad))!r}"
+        )
+    return tuple(dict.fromkeys(items))
 
 
 def _is_int(v) -> bool:
@@ -279,7 +288,7 @@ def comparison_toml(c: Comparison) -> str:
         header="gancli compare-losses experiment: rerun with `gancli compare-losses --config`",
     )
     text += f"losses = [{', '.join(json.dumps(x) for x in c.losses)}]\n"
-    text += f'weak_variant = "{c.weak_variant or "none"}"\n'
+    text += f"weak_variant = {json.dumps(list(c.weak_variants))}\n"
     text += f"escape_steps = {c.escape_steps}\n"
     text += f"primary_budget = {c.primary}\n"
     text += f"probe_trained_steps = {c.trained_steps}\n"

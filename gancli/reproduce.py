@@ -300,13 +300,28 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
 # ---- reporting --------------------------------------------------------------------------------
 
 
+def welch_p(paper: float | None, pm: float | None, about: dict, ours: dict) -> float | None:
+    """Two-sided p of Welch's t test between the paper's mean and ours, where the paper's ±
+    is a standard error over a stated number of runs (`pm_is_se`, `runs` in [paper])."""
+    runs = about.get("runs")
+    if paper is None or pm is None or not about.get("pm_is_se") or not runs:
+        return None
+    if ours["n"] < 2 or not math.isfinite(ours["std"]):
+        return None
+    from scipy.stats import ttest_ind_from_stats
+
+    t = ttest_ind_from_stats(ours["mean"], ours["std"], ours["n"], paper, pm * math.sqrt(runs),
+                             runs, equal_var=False)  # fmt: skip
+    return float(t.pvalue) if math.isfinite(t.pvalue) else None
+
+
 def _fmt(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
 
 
 def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     header = ["variant", "steps", "seeds", "metric", "paper", "ours: mean [95% CI]",
-              "std", "s.e.", "paper in CI", "wall s"]  # fmt: skip
+              "std", "s.e.", "paper in CI", "Welch p", "wall s"]  # fmt: skip
     anchor = report["anchor"]
     rows = []
     for st in report["stages"]:
@@ -317,14 +332,16 @@ def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
             paper_txt = "n/a" if paper is None else (f"{paper} ± {pm}" if pm is not None
                                                      else f"{paper}")  # fmt: skip
             verdict = inside(paper, s)
+            p_welch = welch_p(paper, pm, report["paper"], s)
             # The paper's figure is compared only for the paper's own row (its variant).
             if st["variant"] != report["paper"].get("variant"):
-                paper_txt, verdict = "", None
+                paper_txt, verdict, p_welch = "", None, None
             rows.append([
                 st["variant"], f"{st['steps']:,}", str(s["n"]), METRIC_LABELS[m], paper_txt,
                 f"{_fmt(s['mean'])} [{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]",
                 _fmt(s["std"]), _fmt(s["se"]),
-                {True: "yes", False: "NO", None: ""}[verdict], f"{st['wall_time_s']:.0f}",
+                {True: "yes", False: "NO", None: ""}[verdict],
+                "" if p_welch is None else f"{p_welch:.2g}", f"{st['wall_time_s']:.0f}",
             ])  # fmt: skip
     return header, rows
 
@@ -339,7 +356,9 @@ def report_markdown(report: dict) -> str:
         "",
         f"Preset: `{report['preset']}`. Budget: `{report['budget']}`. "
         f"Interval: {report['ci']}. The paper's ± is quoted as printed "
-        f"({report['paper'].get('pm', 'convention not stated')}).",
+        f"({report['paper'].get('pm', 'convention not stated')}). Welch p: two-sided Welch's "
+        "t test of the paper's mean against ours, where the paper's ± is a standard error "
+        "over its stated runs (each row its own test: no correction across rows).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

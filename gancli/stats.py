@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import warnings
 
 import numpy as np
 from scipy import stats as sps
@@ -143,6 +144,12 @@ class Test:
     needed: int | None  # seeds per group for 80 % power at `effect`, if it favours the claim
     p_adj: float | None = None
     family: int = 1
+    label: str = ""  # what was compared (set by the caller): "wgan-mlp vs gan-mlp: fd"
+    # the mean difference a - b in the measure's own units, with its 95% t interval
+    # (Welch's for independent groups, paired t for paired ones); None where undefined
+    diff: float | None = None
+    diff_lo: float | None = None
+    diff_hi: float | None = None
 
     @property
     def p_used(self) -> float:
@@ -263,6 +270,20 @@ def _signed(d: float, alternative: str) -> float:
     return -d if alternative == "less" else abs(d) if alternative == "two-sided" else d
 
 
+def mean_difference(a: np.ndarray, b: np.ndarray, paired: bool) -> dict:
+    """a - b's mean with its 95% t interval (paired t or Welch's), as Test fields."""
+    if a.size < 2 or b.size < 2:
+        return {}
+    with warnings.catch_warnings():  # identical values: scipy warns, the interval is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = sps.ttest_rel(a, b) if paired else sps.ttest_ind(a, b, equal_var=False)
+        lo, hi = t.confidence_interval(1 - ALPHA)
+    diff = float(np.mean(a - b) if paired else a.mean() - b.mean())
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # no spread: the point, no interval
+        return {"diff": diff}
+    return {"diff": diff, "diff_lo": float(lo), "diff_hi": float(hi)}
+
+
 def mann_whitney(a, b, alternative: str = "greater") -> Test:
     """Is a larger than b (alternative 'greater'), smaller ('less'), or different?"""
     a, b = finite(a), finite(b)
@@ -283,7 +304,8 @@ def mann_whitney(a, b, alternative: str = "greater") -> Test:
     d = _signed((a.mean() - b.mean()) / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_mann_whitney(a.size, b.size, alternative)
     return Test(name, p, int(a.size), int(b.size), min_p, d,
-                seeds_for_power(d, alternative, paired=False, name=name))  # fmt: skip
+                seeds_for_power(d, alternative, paired=False, name=name),
+                **mean_difference(a, b, paired=False))  # fmt: skip
 
 
 def wilcoxon(a, b, alternative: str = "greater") -> Test:
@@ -310,7 +332,8 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     sd = diff.std(ddof=1)
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(nonzero, alternative)
-    return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True, name))
+    return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True, name),
+                **mean_difference(a[ok], b[ok], paired=True))  # fmt: skip
 
 
 def sign_test(values, value: float, alternative: str = "less") -> Test:
@@ -331,7 +354,8 @@ def sign_test(values, value: float, alternative: str = "less") -> Test:
     # direction (0 at a coin flip, negative when most values lie the other way)
     effect = (share - 0.5) / 0.5 if k else float("nan")
     return Test(name, p, n, n, _min_p_wilcoxon(k, "greater"), effect,
-                seeds_for_power(effect, "greater", True, name))  # fmt: skip
+                seeds_for_power(effect, "greater", True, name),
+                **mean_difference(v, np.full_like(v, value), paired=True))  # fmt: skip
 
 
 def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test:

@@ -35,7 +35,7 @@ def run(argv, capsys):
         (["sample"], "Missing argument"),
         (["bench", "--steps", "0"], "--steps must be at least 1"),
         (["bench", "--sweep-model", "huge"], "--sweep-model must be default or narrow"),
-        (["compare-losses", "--weak-variant", "tiny"], "--weak-variant must be one of"),
+        (["compare-losses", "--weak-variant", "tiny"], "--weak-variant must be some of"),
         (["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs': choose one of adam"),
         (["train", "--set", "stepz=3"], "unknown setting 'stepz' in --set (did you mean 'steps'"),
         (["train", "--set", "steps"], "--set takes key=value"),

@@ -37,8 +37,9 @@ def test_every_file_with_the_right_columns(comparison_dir):
     for name in plots:
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000, name
     rows = list(csv.DictReader((out / "summary.csv").open()))
-    assert list(rows[0]) == ["run", "loss", "weak_generator", "seed", "modes", "modes_any",
-                             "hq_frac", "mode_kl", "w1", "diverged", "wall_time_s"]  # fmt: skip
+    assert list(rows[0]) == ["run", "loss", "weak_generator", "generator_variant", "seed",
+                             "modes", "modes_any", "hq_frac", "mode_kl", "hq_kl", "w1",
+                             "diverged", "wall_time_s"]  # fmt: skip
     pairs = sorted((r["run"], int(r["seed"])) for r in rows)
     runs = ["gan", "gan-narrow", "nsgan", "nsgan-narrow", "wgan", "wgan-narrow"]
     assert pairs == [(run, s) for run in runs for s in (0, 1)]

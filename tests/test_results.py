@@ -12,7 +12,7 @@ from gancli.report import claims
 from gancli.report.runs import load_runs, metric_names
 
 ROOT = Path(__file__).resolve().parents[1]
-RING8 = ROOT / "docs" / "results" / "ring8_long"
+RING8 = ROOT / "docs" / "results" / "atlas" / "ring8"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def published():
         claims.claim_gradient(escape, runs),
         claims.claim_collapse(runs, coverage, modes, p),
         claims.claim_tracking(runs, distance, p),
-        claims.claim_robustness(runs, distance, comparison.weak_variant, p),
+        claims.claim_robustness(runs, distance, comparison.weak_variants, p),
     ]
     return json.loads((RING8 / "summary.json").read_text()), recomputed
 
@@ -48,4 +48,4 @@ def test_the_readme_quotes_the_committed_verdicts(published):
     readme = " ".join((ROOT / "README.md").read_text().split())
     for i, c in enumerate(summary["claims"], 1):
         assert f"claim {i} is **{c['verdict']}**" in readme
-    assert "docs/results/ring8_long" in readme
+    assert "docs/results/atlas/ring8" in readme

@@ -170,11 +170,11 @@ def compare_losses(
         typer.Option(help="Claim 1: generator steps after D rejects, per generator loss."),
     ] = None,
     weak_variant: Annotated[
-        Literal[(*config_lib.GENERATOR_VARIANTS[1:], "none")] | None,
+        str | None,
         typer.Option(
-            parser=str,
-            help="Weaker generator for the robustness claim, or none.  "
-            "[default: thin for 2-D data, nobn-const for images]",
+            help="Weaker generators for the robustness claim (comma-separated, of "
+            f"{', '.join(config_lib.GENERATOR_VARIANTS[1:])}), auto or none.  "
+            "[default: auto: thin for 2-D data; nobn-const,mlp for images, the WGAN paper's]",
         ),
     ] = None,
     config: ConfigFile = None,
@@ -245,6 +245,50 @@ def compare_losses(
         out.print(
             f"tuning: {target / 'tune.md'}; held-out report: {target / 'tuned' / 'report.md'}"
         )
+
+
+@app.command(
+    short_help="The four claims on every dataset of a study: one table, one figure.",
+    epilog=examples(
+        "gancli atlas atlas_quick                 # ~10 min: ring8, grid25, digits",
+        "gancli atlas atlas --out docs/results/atlas",
+        "gancli atlas my_study.toml --only digits",
+    ),
+)
+def atlas(
+    study: Annotated[
+        Path, typer.Argument(help="A study file, or a shipped one's name (atlas, atlas_quick).")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default reports/atlas/STUDY).")
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Comma-separated datasets of the study (default all).")
+    ] = None,
+    force: force("runs in --out trained with other settings (same settings: reused)") = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Run compare-losses (and its tuned twin) on every dataset of a study file; write the
+    claims atlas: verdicts, deciding effects and Holm p per claim and dataset."""
+    from gancli.report.atlas import cell_text
+    from gancli.studies import atlas as atlas_lib
+
+    s = atlas_lib.load_study(study)
+    target = out_dir or Path("reports") / "atlas" / s.path.stem
+    check_creatable(target, "--out")
+    chosen = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    result = atlas_lib.run_study(s, target, quiet=quiet, log=log, force=force, only=chosen)
+    if as_json:
+        print_json(result)
+        return
+    for setting in result["settings"]:
+        header = ["claim", *(d["name"] for d in result["datasets"])]
+        rows = [[claim, *(cell_text(d["cells"][setting][i], "short").replace("\n", " ")
+                          for d in result["datasets"])]
+                for i, claim in enumerate(result["claims"])]  # fmt: skip
+        out.print(rows_table(f"{setting} settings", header, rows, keys=(0,)))
+    out.print(f"atlas: {target / 'atlas.md'} (and atlas.png, atlas.json)", highlight=False)
 
 
 @app.command(

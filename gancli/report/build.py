@@ -58,6 +58,7 @@ def summary_rows(runs: dict, names: list[str]) -> list[dict]:
                     "run": name,
                     "loss": run["loss"],
                     "weak_generator": run["weak"],
+                    "generator_variant": run.get("variant") or "",
                     "seed": s["seed"],
                     **{k: s.get(k) for k in names},
                     "diverged": s["diverged_at"] is not None,
@@ -82,7 +83,7 @@ def write_report(comparison, out: Path, status: dict, escape: dict | None = None
         claims.claim_gradient(escape, runs),
         claims.claim_collapse(runs, coverage, num_modes, primary),
         claims.claim_tracking(runs, distance, primary),
-        claims.claim_robustness(runs, distance, comparison.weak_variant, primary),
+        claims.claim_robustness(runs, distance, comparison.weak_variants, primary),
     ]
 
     plot_dir = out / "plots"

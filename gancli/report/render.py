@@ -66,9 +66,21 @@ def primary_tests_rows(claim: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for family, label in (("forward", "for the claim"), ("reverse", "against it")):
         for t in row.get("tests", {}).get(family, []):
-            rows.append([label, t["name"], f"{t['n_a']} vs {t['n_b']}", _fmt(t["p"]),
-                         _fmt(t["p_adj"]), "yes" if t["significant"] else "no"])  # fmt: skip
-    return ["direction", "test", "seeds", "p", "p (Holm)", "significant"], rows
+            rows.append([label, t.get("label") or "", t["name"], f"{t['n_a']} vs {t['n_b']}",
+                         difference(t), _fmt(t["p"]), _fmt(t["p_adj"]),
+                         "yes" if t["significant"] else "no"])  # fmt: skip
+    header = ["direction", "compared", "test", "seeds", "difference [95% CI]", "p", "p (Holm)",
+              "significant"]  # fmt: skip
+    return header, rows
+
+
+def difference(t: dict) -> str:
+    """A test's mean difference in the measure's units with its 95% t interval."""
+    if t.get("diff") is None:
+        return ""
+    if t.get("diff_lo") is None:
+        return _fmt(t["diff"])
+    return f"{_fmt(t['diff'])} [{_fmt(t['diff_lo'])}, {_fmt(t['diff_hi'])}]"
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -19,7 +19,8 @@ def load_runs(comparison, out: Path) -> dict[str, dict]:
         runs[name] = {
             "name": name,
             "loss": loss,
-            "weak": weak,
+            "weak": weak is not None,
+            "variant": weak,  # the weakened generator's name, or None
             "dir": rd.path,
             "cfg": rd.saved_config(),
             "summary": json.loads(rd.summary.read_text()),

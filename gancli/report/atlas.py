@@ -1,0 +1,133 @@
+"""The claims atlas drawn and written: a table of claims x datasets and the same grid as
+coloured cells (`gancli.studies.atlas` builds the data; nothing here computes a verdict)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+
+COLOURS = {SUPPORTED: "#4daf4a", NOT_SUPPORTED: "#e41a1c", INCONCLUSIVE: "#bdbdbd",
+           None: "#ffffff"}  # fmt: skip
+SHORT = {SUPPORTED: "supported", NOT_SUPPORTED: "not supported", INCONCLUSIVE: "inconclusive",
+         None: "not run"}  # fmt: skip
+
+
+def _num(x) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:.2g}" if abs(x) < 100 else f"{x:.0f}"
+
+
+def cell_text(c: dict, width: str = "long") -> str:
+    """'**supported**: nsgan G moves further than gan G, diff 0.34 [0.12, 0.55], p_adj 0.0039'."""
+    verdict = c.get("verdict")
+    head = SHORT[verdict] if verdict in SHORT else str(verdict)
+    if verdict is None or not c.get("judged"):
+        why = c.get("why", "")
+        return f"{head}: {why}" if width == "long" else head
+    t = c.get("test")
+    if not t:
+        return head
+    p = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
+    diff = ""
+    if t.get("diff") is not None:
+        diff = f"diff {_num(t['diff'])}"
+        if t.get("diff_lo") is not None:
+            diff += f" [{_num(t['diff_lo'])}, {_num(t['diff_hi'])}]"
+    elif t.get("effect") is not None:
+        diff = f"z {_num(t['effect'])}"
+    if width != "long":
+        return f"{head}\n{diff}\np_adj {_num(p)}" if diff else f"{head}\np_adj {_num(p)}"
+    label = t.get("label") or t.get("name", "")
+    return f"**{head}**: {label}; {diff}, Holm p {_num(p)} ({t.get('name')}, " \
+           f"{t.get('n_a')} vs {t.get('n_b')} seeds)"
+
+
+def render_atlas(atlas: dict) -> str:
+    ds = atlas["datasets"]
+    lines = [
+        f"# Claims atlas: {atlas['study']}",
+        "",
+        f"Study file: `{atlas['file']}`. Each cell is the verdict at that dataset's primary "
+        "budget (declared before its runs) and the test it rests on: for 'supported' the "
+        "weakest of the tests that all had to pass, for 'not supported' the strongest test "
+        "against the claim, for 'inconclusive' the test for the claim that fell shortest; "
+        "its mean difference (a - b in the measure's units) with a 95% t interval and its "
+        "Holm-adjusted p. 'paper': each loss at its paper's settings; 'tuned': each loss at "
+        "its best of K points on held-out tuning seeds, retrained on the same seeds.",
+        "",
+    ]
+    if atlas.get("budget"):
+        lines += [f"**Declared budget:** {atlas['budget']}", ""]
+    lines += ["![atlas](atlas.png)", "", "## Datasets", "",
+              "| dataset | experiment | seeds | steps | primary budget | tuned (K) | wall |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for d in ds:
+        r = d["reports"].get("paper", {})
+        wall = d.get("wall_time_s")
+        lines.append(
+            f"| {d['name']} | `{d['experiment']}` | {r.get('seeds', '-')} | "
+            f"{r.get('steps', '-')} | {r.get('primary_budget', '-')} | "
+            f"{d['tune'] or 'no'} | {'-' if wall is None else f'{wall / 60:.0f} min'} |"
+        )
+    for setting in atlas["settings"]:
+        lines += ["", f"## Verdicts: {setting} settings", "",
+                  "| claim | " + " | ".join(d["name"] for d in ds) + " |",
+                  "|---|" + "---|" * len(ds)]  # fmt: skip
+        for i, claim in enumerate(atlas["claims"]):
+            cells = [cell_text(d["cells"][setting][i]).replace("|", "/") for d in ds]
+            lines.append(f"| {claim} | " + " | ".join(cells) + " |")
+    lines += ["", "## Reports", ""]
+    for d in ds:
+        for setting, r in d["reports"].items():
+            lines.append(f"- {d['name']}, {setting}: [{r['report']}]({r['report']})")
+    return "\n".join(lines) + "\n"
+
+
+def plot_atlas(atlas: dict, path: Path) -> None:
+    """Claims as rows, datasets x (paper, tuned) as columns, one coloured cell each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    from gancli.plots import save_figure
+
+    ds, settings, claims = atlas["datasets"], atlas["settings"], atlas["claims"]
+    ncol = len(ds) * len(settings)
+    fig, ax = plt.subplots(figsize=(1.9 + 1.55 * ncol, 0.9 + 0.95 * len(claims)))
+    for j, d in enumerate(ds):
+        for k, setting in enumerate(settings):
+            x = j * len(settings) + k
+            for i, c in enumerate(d["cells"][setting]):
+                verdict = c.get("verdict")
+                judged = verdict is None or c.get("judged")
+                face = COLOURS.get(verdict, "#ffffff") if judged else "#f0f0f0"
+                ax.add_patch(Rectangle((x, i), 1, 1, facecolor=face, edgecolor="white", lw=2))
+                text = cell_text(c, "short") if c.get("judged") else (
+                    "not run" if verdict is None else "cannot judge")
+                ax.text(x + 0.5, i + 0.5, text, ha="center", va="center", fontsize=7)
+    ax.set_xlim(0, ncol)
+    ax.set_ylim(len(claims), 0)
+    ax.set_yticks([i + 0.5 for i in range(len(claims))], claims, fontsize=8)
+    ax.set_xticks([j * len(settings) + k + 0.5 for j in range(len(ds))
+                   for k in range(len(settings))],
+                  [f"{d['name']}\n{s}" for d in ds for s in settings], fontsize=8)  # fmt: skip
+    ax.xaxis.tick_top()
+    for j in range(1, len(ds)):
+        ax.axvline(j * len(settings), color="black", lw=1.2)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    legend = [Patch(facecolor=COLOURS[v], label=SHORT[v])
+              for v in (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)]  # fmt: skip
+    legend.append(Patch(facecolor="#f0f0f0", label="cannot be judged here"))
+    fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(f"Claims atlas: {atlas['study']} (verdict at each primary budget, Holm p)",
+                 fontsize=9)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    save_figure(fig, path)
+    plt.close(fig)
