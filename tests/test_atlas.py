@@ -115,7 +115,9 @@ def test_the_atlas_table_and_figure_carry_each_reports_verdicts(tmp_path):
     assert [c["verdict"] for c in cells["ring8"]["paper"]] == paper_ring
     assert [c["verdict"] for c in cells["ring8"]["tuned"]] == tuned_ring
     assert [c["verdict"] for c in cells["digits"]["paper"]] == paper_digits
-    assert [c["why"] for c in cells["digits"]["tuned"]] == ["not run: tune = 0 for this dataset"] * 4
+    assert [c["why"] for c in cells["digits"]["tuned"]] == [
+        "not run: tune = 0 for this dataset"
+    ] * 4
     # the deciding test of each cell, from its own report: claim 2 of ring8 is refuted by
     # its reverse test, claim 3 of digits rests on its forward test
     assert cells["ring8"]["paper"][1]["test"]["label"] == "claim 2 against"
@@ -153,8 +155,9 @@ def test_a_malformed_study_is_one_clear_error(tmp_path, body, message):
 
 def test_the_cli_refuses_a_bad_study_with_exit_2(tmp_path):
     p = _study(tmp_path, "[datasets.a]\nseeds = 2\n")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     r = subprocess.run([sys.executable, "-m", "gancli", "atlas", str(p)], capture_output=True,
-                       text=True, cwd=tmp_path, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
+                       text=True, cwd=tmp_path, env=env)  # fmt: skip
     assert r.returncode == 2
     assert r.stderr.strip().startswith("error:") and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1

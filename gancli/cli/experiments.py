@@ -282,12 +282,12 @@ def atlas(
     if as_json:
         print_json(result)
         return
-    for setting in result["settings"]:
+    for which in result["settings"]:
         header = ["claim", *(d["name"] for d in result["datasets"])]
-        rows = [[claim, *(cell_text(d["cells"][setting][i], "short").replace("\n", " ")
+        rows = [[claim, *(cell_text(d["cells"][which][i], "short").replace("\n", " ")
                           for d in result["datasets"])]
                 for i, claim in enumerate(result["claims"])]  # fmt: skip
-        out.print(rows_table(f"{setting} settings", header, rows, keys=(0,)))
+        out.print(rows_table(f"{which} settings", header, rows, keys=(0,)))
     out.print(f"atlas: {target / 'atlas.md'} (and atlas.png, atlas.json)", highlight=False)
 
 

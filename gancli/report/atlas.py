@@ -41,8 +41,10 @@ def cell_text(c: dict, width: str = "long") -> str:
     if width != "long":
         return f"{head}\n{diff}\np_adj {_num(p)}" if diff else f"{head}\np_adj {_num(p)}"
     label = t.get("label") or t.get("name", "")
-    return f"**{head}**: {label}; {diff}, Holm p {_num(p)} ({t.get('name')}, " \
-           f"{t.get('n_a')} vs {t.get('n_b')} seeds)"
+    return (
+        f"**{head}**: {label}; {diff}, Holm p {_num(p)} ({t.get('name')}, "
+        f"{t.get('n_a')} vs {t.get('n_b')} seeds)"
+    )
 
 
 def render_atlas(atlas: dict) -> str:
@@ -107,8 +109,11 @@ def plot_atlas(atlas: dict, path: Path) -> None:
                 judged = verdict is None or c.get("judged")
                 face = COLOURS.get(verdict, "#ffffff") if judged else "#f0f0f0"
                 ax.add_patch(Rectangle((x, i), 1, 1, facecolor=face, edgecolor="white", lw=2))
-                text = cell_text(c, "short") if c.get("judged") else (
-                    "not run" if verdict is None else "cannot judge")
+                text = (
+                    cell_text(c, "short")
+                    if c.get("judged")
+                    else ("not run" if verdict is None else "cannot judge")
+                )
                 ax.text(x + 0.5, i + 0.5, text, ha="center", va="center", fontsize=7)
     ax.set_xlim(0, ncol)
     ax.set_ylim(len(claims), 0)

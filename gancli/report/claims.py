@@ -230,10 +230,18 @@ def claim_gradient(escape: dict | None, runs: dict) -> dict:
                 est = {loss: {q: stats.mean_ci(x) for q, x in v[loss].items()} for loss in v}
                 if arm == primary_arm:
                     where = f"{name} start, {arm.upper()}: "
-                    forward.append(replace(stats.wilcoxon(ns["displacement"], mm["displacement"]),
-                                           label=where + "nsgan G moves further than gan G"))
-                    reverse.append(replace(stats.wilcoxon(mm["displacement"], ns["displacement"]),
-                                           label=where + "gan G moves further than nsgan G"))
+                    forward.append(
+                        replace(
+                            stats.wilcoxon(ns["displacement"], mm["displacement"]),
+                            label=where + "nsgan G moves further than gan G",
+                        )
+                    )
+                    reverse.append(
+                        replace(
+                            stats.wilcoxon(mm["displacement"], ns["displacement"]),
+                            label=where + "gan G moves further than nsgan G",
+                        )
+                    )
                     tested.append(len(said))
                     said.append(
                         f"{name} start, {arm.upper()}: |dtheta_G| {est['gan']['displacement']} "
@@ -342,10 +350,18 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None, prim
                 f"seeds ({stats.mean_ci(cov)} over all {len(cov)})"
             )
             if name in gans:
-                forward.append(replace(stats.sign_test(done, half, "less"),
-                                       label=f"{name}: fewer than {half:g} {coverage}"))
-                reverse.append(replace(stats.sign_test(done, half, "greater"),
-                                       label=f"{name}: more than {half:g} {coverage}"))
+                forward.append(
+                    replace(
+                        stats.sign_test(done, half, "less"),
+                        label=f"{name}: fewer than {half:g} {coverage}",
+                    )
+                )
+                reverse.append(
+                    replace(
+                        stats.sign_test(done, half, "greater"),
+                        label=f"{name}: more than {half:g} {coverage}",
+                    )
+                )
         if not gans:
             ran = sorted({r["loss"] for r in runs.values()})
             row = {"verdict": INCONCLUSIVE, "why": words.not_run(["gan or nsgan"], ran)}

@@ -203,8 +203,22 @@ def cell(claim: dict | None, why_missing: str = "") -> dict:
         return out
     t = deciding_test({**row, "verdict": verdict})
     if t is not None:
-        out["test"] = {k: t.get(k) for k in ("label", "name", "n_a", "n_b", "effect", "diff",
-                                              "diff_lo", "diff_hi", "p", "p_adj", "family")}
+        out["test"] = {
+            k: t.get(k)
+            for k in (
+                "label",
+                "name",
+                "n_a",
+                "n_b",
+                "effect",
+                "diff",
+                "diff_lo",
+                "diff_hi",
+                "p",
+                "p_adj",
+                "family",
+            )
+        }
     out["judged"] = True
     return out
 
@@ -241,8 +255,14 @@ def build_atlas(study: Study, out: Path) -> dict:
         datasets.append({"name": e.name, "experiment": str(e.experiment.name),
                          "tune": e.tune, "wall_time_s": walls.get(e.name),
                          "cells": cols, "reports": meta})  # fmt: skip
-    return {"study": study.name, "file": str(study.path.name), "budget": study.budget,
-            "claims": list(CLAIM_NAMES), "settings": list(SETTINGS), "datasets": datasets}
+    return {
+        "study": study.name,
+        "file": str(study.path.name),
+        "budget": study.budget,
+        "claims": list(CLAIM_NAMES),
+        "settings": list(SETTINGS),
+        "datasets": datasets,
+    }
 
 
 def write_atlas(study: Study, out: Path) -> dict:
