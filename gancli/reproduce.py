@@ -280,10 +280,23 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
     out = Path(out)
     plan_stages(preset, chosen, budget, out, seeds, force)
     out.mkdir(parents=True, exist_ok=True)
-    stages = []
     for v in chosen:
         for steps in preset.steps_for(v, budget):
-            stages.append(run_stage(preset, v, budget, steps, out / v, seeds, quiet, log))
+            run_stage(preset, v, budget, steps, out / v, seeds, quiet, log)
+    return write_report(preset, out, budget)
+
+
+def write_report(preset: Preset, out: Path, budget: str) -> dict:
+    """The report of a directory: every stage of every variant stored in it (runs made by
+    earlier commands with other budgets included, each stage with its own note), the
+    trend of the paper's figures at every evaluation, and each variant against the
+    paper's, paired by seed."""
+    from gancli.report.figures import plot_reproduce_trend
+
+    stages = [files.json_safe(json.loads(f.read_text())) for v in preset.variants
+              for f in sorted((out / v).glob("reproduce_*.json"))]  # fmt: skip
+    trends = {v: trend(preset, v, out / v) for v in preset.variants if (out / v).is_dir()}
+    trends = {v: t for v, t in trends.items() if t["steps"]}
     report = {
         "preset": str(preset.path),
         "paper": preset.paper,
@@ -291,10 +304,76 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
         "budget": budget,
         "ci": f"{int(CI_LEVEL * 100)}% Student's t interval of the mean over seeds",
         "stages": stages,
+        "trend": {v: {k: t[k] for k in ("epochs", "steps", "stats")} for v, t in trends.items()},
+        "paired": paired_variants(preset, trends),
     }
+    if trends:
+        report["figures"] = {"trend": "trend.png"}
+        plot_reproduce_trend(report, out / "trend.png")
     files.write_json(out / "report.json", report)
-    (out / "report.md").write_text(report_markdown(report))
-    return report
+    files.write_atomic(out / "report.md", report_markdown(report))
+    return files.json_safe(report)
+
+
+# the paper's figures as every evaluation records them (gancli.quality.mixture)
+TREND_KEYS = {"modes": ("modes_any", 1.0), "hq_pct": ("hq_frac", 100.0),
+              "reverse_kl": ("hq_kl", 1.0)}  # fmt: skip
+
+
+def trend(preset: Preset, variant: str, run_dir: Path) -> dict:
+    """Per evaluation step, the paper's three figures per seed (from eval.jsonl) and their
+    mean with a t interval; epochs where the preset has a training set."""
+    from gancli.run.rundir import read_jsonl
+
+    rows = read_jsonl(run_dir / "eval.jsonl") if (run_dir / "eval.jsonl").is_file() else []
+    steps = sorted({r["step"] for r in rows if r["step"] > 0})
+    per_seed: dict = {m: {} for m in TREND_KEYS}
+    for r in rows:
+        for m, (key, scale) in TREND_KEYS.items():
+            v = r.get(key)
+            if r["step"] in steps and v is not None:
+                per_seed[m].setdefault(r["step"], {})[r["seed"]] = scale * v
+    try:
+        per_epoch = preset.epoch_steps(variant)
+    except ConfigError:
+        per_epoch = None
+    return {
+        "steps": steps,
+        "epochs": [s / per_epoch for s in steps] if per_epoch else None,
+        "per_seed": per_seed,
+        "stats": {
+            m: [mean_ci(list(per_seed[m].get(s, {}).values())) for s in steps] for m in TREND_KEYS
+        },  # fmt: skip
+    }
+
+
+def paired_variants(preset: Preset, trends: dict) -> list[dict]:
+    """Each variant against the paper's own, at the last evaluation step both reached,
+    paired by seed (the seeds draw the same data and z; only the variant differs):
+    two-sided Wilcoxon signed-rank per figure, Holm over the three."""
+    base = preset.paper.get("variant")
+    if base not in trends:
+        return []
+    out = []
+    for v, t in trends.items():
+        common = sorted(set(t["steps"]) & set(trends[base]["steps"]))
+        if v == base or not common:
+            continue
+        step = common[-1]
+        tests, figures = [], {}
+        for m in TREND_KEYS:
+            a, b = t["per_seed"][m].get(step, {}), trends[base]["per_seed"][m].get(step, {})
+            seeds = sorted(set(a) & set(b))
+            x, y = [a[s] for s in seeds], [b[s] for s in seeds]
+            tests.append(replace_label(stats.wilcoxon(x, y, "two-sided"), f"{v} vs {base}: {m}"))
+            figures[m] = {"variant": mean_ci(x), "paper_variant": mean_ci(y)}
+        out.append({"variant": v, "against": base, "step": step, "figures": figures,
+                    "tests": [t.to_dict() for t in stats.holm(tests)]})  # fmt: skip
+    return out
+
+
+def replace_label(test: stats.Test, label: str) -> stats.Test:
+    return dataclasses.replace(test, label=label)
 
 
 # ---- reporting --------------------------------------------------------------------------------
@@ -365,4 +444,26 @@ def report_markdown(report: dict) -> str:
         *["| " + " | ".join(r) + " |" for r in rows],
         "",
     ]
+    if report.get("figures", {}).get("trend"):
+        lines += ["## The paper's figures at every evaluation", "",
+                  "Mean over seeds with its 95% t interval, beside the paper's row (dashed, "
+                  "± its standard error) after its full budget.", "",
+                  "![trend](trend.png)", ""]  # fmt: skip
+    for p in report.get("paired", []):
+        lines += [f"## {p['variant']} against {p['against']}, paired by seed at step "
+                  f"{p['step']:,}", "",
+                  "| figure | " + f"{p['variant']} | {p['against']} | difference [95% CI] | "
+                  "p (two-sided Wilcoxon) | p (Holm over 3) |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for t, (m, f) in zip(p["tests"], p["figures"].items(), strict=True):
+            a, b = f["variant"], f["paper_variant"]
+            diff = (
+                ""
+                if t.get("diff") is None
+                else (f"{_fmt(t['diff'])} [{_fmt(t.get('diff_lo'))}, {_fmt(t.get('diff_hi'))}]")
+            )
+            lines.append(f"| {METRIC_LABELS[m]} | {_fmt(a['mean'])} [{_fmt(a['ci_low'])}, "
+                         f"{_fmt(a['ci_high'])}] | {_fmt(b['mean'])} [{_fmt(b['ci_low'])}, "
+                         f"{_fmt(b['ci_high'])}] | {diff} | {_fmt(t['p'], 3)} | "
+                         f"{_fmt(t['p_adj'], 3)} |")  # fmt: skip
+        lines.append("")
     return "\n".join(lines)

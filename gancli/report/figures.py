@@ -269,3 +269,40 @@ def plot_sensitivity(result: dict, path: Path) -> None:
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     plots.save_figure(fig, path)
+
+
+def plot_reproduce_trend(report: dict, path: Path) -> None:
+    """`gancli reproduce`: the paper's three figures against epoch (mean over seeds, 95% t
+    band), one colour per variant, beside the paper's row after its full budget (dashed,
+    ± its standard error), so a reader sees how far a short run is from it and where it
+    is heading."""
+    import matplotlib.pyplot as plt
+
+    labels = {"modes": "modes (>= 1 HQ sample)", "hq_pct": "HQ %", "reverse_kl": "reverse KL"}
+    anchor = report.get("anchor", {})
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for i, (variant, t) in enumerate(report["trend"].items()):
+        x = t["epochs"] or t["steps"]
+        for ax, m in zip(axes, labels, strict=True):
+            st = t["stats"][m]
+            mean = [np.nan if s["mean"] is None else s["mean"] for s in st]
+            lo = [np.nan if s["ci_low"] is None else s["ci_low"] for s in st]
+            hi = [np.nan if s["ci_high"] is None else s["ci_high"] for s in st]
+            ax.plot(x, mean, color=f"C{i}", lw=1.4, label=f"{variant} ({st[-1]['n']} seeds)")
+            ax.fill_between(x, lo, hi, color=f"C{i}", alpha=0.2, lw=0)
+    full = report.get("paper", {}).get("name", "paper")
+    for ax, m in zip(axes, labels, strict=True):
+        if anchor.get(m) is not None:
+            v, pm = anchor[m], anchor.get(f"{m}_pm") or 0.0
+            ax.axhline(v, color="black", ls="--", lw=1, label="paper, full budget (± s.e.)")
+            if pm:
+                ax.axhspan(v - pm, v + pm, color="black", alpha=0.08, lw=0)
+        ax.set_title(labels[m], fontsize=9)
+        first = next(iter(report["trend"].values()))
+        ax.set_xlabel("epoch" if first["epochs"] else "generator step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"{full}: our runs at every evaluation against the paper's row", fontsize=9)
+    fig.tight_layout()
+    plots.save_figure(fig, path)
+    plt.close(fig)
