@@ -453,7 +453,8 @@ def report_markdown(report: dict) -> str:
         lines += [f"## {p['variant']} against {p['against']}, paired by seed at step "
                   f"{p['step']:,}", "",
                   "| figure | " + f"{p['variant']} | {p['against']} | difference [95% CI] | "
-                  "p (two-sided Wilcoxon) | p (Holm over 3) |", "|---|---|---|---|---|---|"]  # fmt: skip
+                  "p (two-sided Wilcoxon) | p (Holm over 3) |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
         for t, (m, f) in zip(p["tests"], p["figures"].items(), strict=True):
             a, b = f["variant"], f["paper_variant"]
             diff = (
