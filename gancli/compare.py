@@ -273,10 +273,12 @@ def run_probes(comparison, out: Path) -> dict | None:
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return cached
+    t0 = time.perf_counter()
     data = data_lib.load(cfg.dataset, cfg.image_size)
     escape = escape_probe(cfg, data, g_steps=steps, every=max(1, steps // 6),
                           trained_steps=trained)  # fmt: skip
     escape["key"] = key
+    escape["wall_time_s"] = round(time.perf_counter() - t0, 1)
     files.write_json(path, escape)
     return escape
 

@@ -47,6 +47,10 @@ def cell_text(c: dict, width: str = "long") -> str:
     )
 
 
+def _minutes(seconds) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.0f} min"
+
+
 def render_atlas(atlas: dict) -> str:
     ds = atlas["datasets"]
     lines = [
@@ -64,16 +68,23 @@ def render_atlas(atlas: dict) -> str:
     if atlas.get("budget"):
         lines += [f"**Declared budget:** {atlas['budget']}", ""]
     lines += ["![atlas](atlas.png)", "", "## Datasets", "",
-              "| dataset | experiment | seeds | steps | primary budget | tuned (K) | wall |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
+              "| dataset | experiment | seeds | steps | primary budget | tuned (K) | "
+              "training, paper | training, tuned |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for d in ds:
         r = d["reports"].get("paper", {})
-        wall = d.get("wall_time_s")
+        walls = [d["reports"].get(s, {}).get("train_wall_s") for s in ("paper", "tuned")]
         lines.append(
             f"| {d['name']} | `{d['experiment']}` | {r.get('seeds', '-')} | "
             f"{r.get('steps', '-')} | {r.get('primary_budget', '-')} | "
-            f"{d['tune'] or 'no'} | {'-' if wall is None else f'{wall / 60:.0f} min'} |"
+            f"{d['tune'] or 'no'} | " + " | ".join(_minutes(w) for w in walls) + " |"
         )
+    lines += [
+        "",
+        "Training: the seconds each report's runs recorded (tuning runs and claim 1's "
+        "probe where they recorded it), on the machine in each run's env.json.",
+        "",
+    ]
     for setting in atlas["settings"]:
         lines += ["", f"## Verdicts: {setting} settings", "",
                   "| claim | " + " | ".join(d["name"] for d in ds) + " |",

@@ -223,6 +223,17 @@ def cell(claim: dict | None, why_missing: str = "") -> dict:
     return out
 
 
+def _train_wall(folder: Path, summary: dict) -> float | None:
+    """Seconds the report's runs took, as they recorded it (tuning runs and claim 1's
+    probe included where they recorded it): the cost of the cell, not of this command."""
+    walls = [r.get("wall_time_s") for r in summary.get("runs", {}).values()]
+    for f in sorted(folder.glob("tune/*/summary.json")):
+        walls.append((_summary(f) or {}).get("wall_time_s"))
+    walls.append((_summary(folder / "escape_probe.json") or {}).get("wall_time_s"))
+    known = [w for w in walls if isinstance(w, int | float)]
+    return round(sum(known), 1) if known else None
+
+
 def _summary(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
@@ -248,6 +259,7 @@ def build_atlas(study: Study, out: Path) -> dict:
             cols[setting] = [cell(claims[i] if i < len(claims) else None)
                              for i in range(len(CLAIM_NAMES))]  # fmt: skip
             meta[setting] = {"report": str((folder / "report.md").relative_to(out)),
+                             "train_wall_s": _train_wall(folder, summary),
                              "seeds": len(summary.get("seeds", [])),
                              "steps": summary.get("steps"),
                              "primary_budget": summary.get("primary_budget"),
