@@ -5,6 +5,7 @@ import json
 import math
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import jax
@@ -335,3 +336,40 @@ def test_reproduce_rejects_bad_input(tmp_path, capsys):
     assert main(["reproduce", str(preset), "--budget", "huge", "--out", str(tmp_path)]) == 2
     assert main(["reproduce", str(preset), "--variants", "lsgan", "--out", str(tmp_path)]) == 2
     assert "unknown variant" in capsys.readouterr().err
+
+
+def test_train_config_takes_a_presets_config_table(tmp_path, capsys):
+    """`gancli train --config pacgan_ring` trains the paper's run: the preset's [config]."""
+    for name in ("pacgan_ring", "experiments/reproduce/pacgan_grid.toml"):
+        assert main(["train", "--config", name, "--print-config"]) == 0
+        printed = config_lib.from_mapping(tomllib.loads(capsys.readouterr().out))
+        preset = reproduce.load_preset(Path(name).stem)
+        assert printed == config_lib.resolve(preset.base)
+
+
+def test_a_budget_in_epochs_counts_each_variants_own_data_use():
+    preset = reproduce.load_preset("pacgan_ring")
+    # 100,000 samples, batch 100: 1,000 steps an epoch; WGAN's 5 critic batches a G step: 200
+    assert preset.steps_for("nsgan", "epochs:20") == [20_000]
+    assert preset.steps_for("wgan", "epochs:20") == [4_000]
+    assert preset.steps_for("wgan", "steps:700") == [700]
+    assert reproduce.budget_name("reduced", epochs=20) == "epochs:20"
+    assert reproduce.budget_name("full", steps=5) == "steps:5"
+    for kwargs, message in (({"epochs": 2, "steps": 3}, "choose one"),
+                            ({"epochs": 0}, "at least 1")):  # fmt: skip
+        with pytest.raises(ConfigError, match=message):
+            reproduce.budget_name("reduced", **kwargs)
+    assert "20 of the paper's 400 epochs" in reproduce.budget_note(preset, "wgan", 4_000)
+    assert "5.00% of the paper's 80,000" in reproduce.budget_note(preset, "wgan", 4_000)
+
+
+def test_welch_p_against_a_papers_standard_error():
+    """The paper's ± is a standard error over 10 runs: its std is se * sqrt(10)."""
+    from scipy.stats import ttest_ind_from_stats
+
+    ours = {"n": 10, "mean": 7.4, "std": 0.84}
+    about = {"pm_is_se": True, "runs": 10}
+    want = ttest_ind_from_stats(7.4, 0.84, 10, 6.3, 0.5 * 10**0.5, 10, equal_var=False).pvalue
+    assert reproduce.welch_p(6.3, 0.5, about, ours) == pytest.approx(want)
+    assert reproduce.welch_p(6.3, 0.5, {"runs": 10}, ours) is None  # ± of unknown kind: no test
+    assert reproduce.welch_p(6.3, None, about, ours) is None
