@@ -10,14 +10,14 @@ from pathlib import Path
 from gancli.config import ConfigError, read_toml
 
 ROOT = Path(__file__).parent / "experiments"
-KINDS = ("train", "compare", "reproduce")
+KINDS = ("train", "compare", "atlas", "reproduce")
 COMPARE_KEYS = ("losses", "weak_variant", "escape_steps", "per_loss")  # compare-only keys
 
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
     name: str
-    kind: str  # train, compare or reproduce
+    kind: str  # train, compare, atlas or reproduce
     path: Path
     summary: str  # the file's first comment line that is not a command
 
@@ -39,7 +39,10 @@ def _summary(path: Path) -> str:
 def _kind(path: Path) -> str:
     if path.parent.name == "reproduce":
         return "reproduce"
-    return "compare" if any(k in read_toml(path) for k in COMPARE_KEYS) else "train"
+    values = read_toml(path)
+    if isinstance(values.get("datasets"), dict):  # a study of several datasets: gancli atlas
+        return "atlas"
+    return "compare" if any(k in values for k in COMPARE_KEYS) else "train"
 
 
 def all_presets() -> list[Preset]:

@@ -10,6 +10,7 @@ from gancli.cli import main
 COMMANDS = [
     "train",
     "compare-losses",
+    "atlas",
     "reproduce",
     "runs",
     "presets",
@@ -57,7 +58,7 @@ def test_boolean_defaults_have_one_spelling(command, capsys, monkeypatch):
 @pytest.mark.parametrize("command", COMMANDS)
 def test_force_means_overwrite_instead_of_refusing_in_every_command(command, capsys, monkeypatch):
     text = " ".join(help_text([command], capsys, monkeypatch).split())
-    if command in ("train", "compare-losses", "sample", "reproduce"):
+    if command in ("train", "compare-losses", "atlas", "sample", "reproduce"):
         what = text.split(" --force ")[1].split(" instead of refusing.")[0]
         assert what.startswith("Overwrite ") and len(what) < 90, what
         assert "--no-force" not in text

@@ -248,7 +248,7 @@ def compare_losses(
 
 
 @app.command(
-    short_help="The four claims on every dataset of a study: one table, one figure.",
+    short_help="The four claims judged on every dataset of a study.",
     epilog=examples(
         "gancli atlas atlas_quick                 # ~10 min: ring8, grid25, digits",
         "gancli atlas atlas --out docs/results/atlas",
