@@ -150,6 +150,7 @@ class Test:
     diff: float | None = None
     diff_lo: float | None = None
     diff_hi: float | None = None
+    diff_what: str = "mean difference a - b"  # what `diff` estimates, for the reader
 
     @property
     def p_used(self) -> float:
@@ -191,7 +192,10 @@ class Test:
         return text
 
     def to_dict(self) -> dict:
-        out = dataclasses.asdict(self) | {"significant": self.significant}
+        out = dataclasses.asdict(self) | {
+            "significant": self.significant,
+            "inconclusive_reason": self.inconclusive_reason,
+        }
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
 
 
@@ -333,29 +337,50 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(nonzero, alternative)
     return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True, name),
+                diff_what="mean paired difference a - b",
                 **mean_difference(a[ok], b[ok], paired=True))  # fmt: skip
 
 
-def sign_test(values, value: float, alternative: str = "less") -> Test:
+def sign_test(values, value: float, alternative: str = "less", ties: str = "drop") -> Test:
     """Exact one-sample sign test: do most values lie below `value` ('less') or above it
-    ('greater')? Binomial over the values that differ from `value` (ties dropped). Unlike
-    the one-sample Wilcoxon it assumes no symmetry, which bounded, skewed counts lack."""
+    ('greater')? Binomial over the values that differ from `value`. Unlike the one-sample
+    Wilcoxon it assumes no symmetry, which bounded, skewed counts lack.
+
+    `ties` says what a value equal to `value` is: dropped ('drop', the textbook rule), a
+    seed against the alternative ('against': "fewer than 4 of 8" is not met at 4), or one
+    for it ('for': "at least 4" is met at 4). The estimate is the share of the seeds
+    counted that lie in the alternative's direction, with its exact (Clopper-Pearson) 95%
+    interval."""
+    if ties not in ("drop", "against", "for"):
+        raise ValueError(f"ties must be drop, against or for, not {ties!r}")
     v = finite(values)
     name = "sign test"
     n = int(v.size)
     if n < 2:
         return Test(name, float("nan"), n, n, 1.0, float("nan"), None)
     below, above = int(np.sum(v < value)), int(np.sum(v > value))
-    k = below + above
+    tied = n - below - above
     hits = below if alternative == "less" else above
+    k = below + above
+    if ties != "drop":
+        k = n
+        hits += tied if ties == "for" else 0
     p = float(sps.binomtest(hits, k, 0.5, alternative="greater").pvalue) if k else 1.0
     share = (hits / k) if k else float("nan")
-    # Cohen's h-like effect: the share beyond 1/2 over its sd at one value, in the claimed
-    # direction (0 at a coin flip, negative when most values lie the other way)
+    # the share beyond 1/2 over its sd at one value, in the claimed direction (0 at a coin
+    # flip, negative when most values lie the other way)
     effect = (share - 0.5) / 0.5 if k else float("nan")
+    where = "below" if alternative == "less" else "above"
+    if ties == "for":
+        where = "at or " + where
+    what = f"share of seeds {where} {value:g}" + (" (ties dropped)" if ties == "drop" else "")
+    interval = {}
+    if k:
+        ci = sps.binomtest(hits, k, 0.5).proportion_ci(LEVEL, method="exact")
+        interval = {"diff": share, "diff_lo": float(ci.low), "diff_hi": float(ci.high)}
     return Test(name, p, n, n, _min_p_wilcoxon(k, "greater"), effect,
-                seeds_for_power(effect, "greater", True, name),
-                **mean_difference(v, np.full_like(v, value), paired=True))  # fmt: skip
+                seeds_for_power(effect, "greater", True, name), diff_what=what,
+                **interval)  # fmt: skip
 
 
 def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test:

@@ -44,6 +44,33 @@ def test_the_deciding_test_is_the_weakest_link_for_and_the_strongest_against():
     assert atlas.deciding_test(row)["label"] == "c"
 
 
+def test_the_deciding_test_follows_the_familys_rule():
+    # claim 2's rule: any forward test suffices, every reverse one is needed
+    rule = {"forward": "any", "reverse": "all"}
+    fwd = [mk_test("gan", 0.01, True), mk_test("nsgan", 0.03, True)]
+    row = {"verdict": "supported", "tests": {"forward": fwd, "reverse": [], "rule": rule}}
+    assert atlas.deciding_test(row)["label"] == "gan"  # the strongest: one was enough
+    rev = [mk_test("r1", 0.01, True), mk_test("r2", 0.04, True)]
+    row = {"verdict": "not supported", "tests": {"forward": [], "reverse": rev, "rule": rule}}
+    assert atlas.deciding_test(row)["label"] == "r2"  # every one had to pass: the weakest
+    fwd = [mk_test("gan", 0.3, False), mk_test("nsgan", 0.08, False)]
+    row = {"verdict": "inconclusive", "tests": {"forward": fwd, "reverse": [], "rule": rule}}
+    assert atlas.deciding_test(row)["label"] == "nsgan"  # the closest to being enough
+
+
+def test_a_cell_counts_each_family_and_needs_a_test_that_ran():
+    fwd = [mk_test("a", 0.01, True), mk_test("b", 0.2, False)]
+    c = claim("inconclusive", fwd, [mk_test("r", 0.5, False)])
+    c["by_budget"][1]["tests"]["rule"] = {"forward": "all", "reverse": "any"}
+    out = atlas.cell(c)
+    assert out["counts"]["forward"] == {"significant": 1, "of": 2, "rule": "all"}
+    assert out["counts"]["reverse"] == {"significant": 0, "of": 1, "rule": "any"}
+    assert "for: 1 of 2 significant (all needed)" in cell_text(out)
+    nan = dict(mk_test("x", 0.5, False), p=None, p_adj=None)  # too few seeds: no p at all
+    out = atlas.cell(claim("inconclusive", [nan], [], why="only 1 converged seed"))
+    assert out["judged"] is False and "only 1 converged seed" in cell_text(out)
+
+
 def test_a_cell_is_read_at_the_primary_budget_not_the_last_or_the_best():
     c = claim("not supported", [mk_test("f", 0.8, False)],
               [mk_test("gan beats wgan", 0.004, True, -0.3, -0.5, -0.1)])  # fmt: skip
@@ -52,7 +79,7 @@ def test_a_cell_is_read_at_the_primary_budget_not_the_last_or_the_best():
     assert out["verdict"] == "not supported" and out["budget"] == 500
     assert out["test"]["label"] == "gan beats wgan"
     text = cell_text(out)
-    assert text.startswith("**not supported**: gan beats wgan; diff -0.3 [-0.5, -0.1]")
+    assert text.startswith("**not supported**: gan beats wgan; difference -0.3 [-0.5, -0.1]")
     assert "Holm p 0.004" in text
 
 

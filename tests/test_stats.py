@@ -231,3 +231,36 @@ def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
 def test_a_lone_test_is_not_described_as_a_holm_family():
     t = stats.holm([stats.mann_whitney([5, 6, 7, 8, 9], [0, 1, 2, 3, 4])])[0]
     assert t.family == 1 and "Holm" not in t.describe()
+
+
+def test_sign_test_ties_count_as_the_claim_says():
+    values = [2, 3, 4, 4, 4, 5, 1, 0]  # 4 below 4, 3 at it, 1 above
+    drop = stats.sign_test(values, 4.0, "less")
+    assert drop.p == pytest.approx(sum(math.comb(5, k) for k in (4, 5)) / 32)
+    # "fewer than 4": a seed at 4 has not met it; 4 of 8 is no majority
+    against = stats.sign_test(values, 4.0, "less", ties="against")
+    assert against.p == pytest.approx(sum(math.comb(8, k) for k in range(4, 9)) / 256)
+    assert against.diff == pytest.approx(4 / 8) and "below 4" in against.diff_what
+    # "at least 4": a seed at 4 has met it; 4 of 8 at or above
+    at_least = stats.sign_test(values, 4.0, "greater", ties="for")
+    assert at_least.diff == pytest.approx(4 / 8) and "at or above" in at_least.diff_what
+    assert stats.sign_test([4] * 6, 4.0, "greater", ties="for").p == pytest.approx(1 / 64)
+    with pytest.raises(ValueError):
+        stats.sign_test(values, 4.0, ties="half")
+
+
+def test_sign_test_share_has_the_exact_clopper_pearson_interval():
+    from scipy.stats import beta
+
+    t = stats.sign_test([0, 1, 1, 2, 3, 3, 9, 9], 4.0, "less")  # 6 of 8 below
+    assert t.diff == pytest.approx(0.75)
+    assert t.diff_lo == pytest.approx(beta.ppf(0.025, 6, 3))
+    assert t.diff_hi == pytest.approx(beta.ppf(0.975, 7, 2))
+    all_in = stats.sign_test([0.0] * 8, 4.0, "less")
+    assert all_in.diff_hi == 1.0 and all_in.diff_lo == pytest.approx(0.025 ** (1 / 8))
+
+
+def test_a_test_as_a_dict_says_why_it_is_inconclusive():
+    d = stats.mann_whitney([0, 1, 2], [0.5, 1.5, 2.5]).to_dict()
+    assert d["significant"] is False and "inconclusive" in d["inconclusive_reason"]
+    assert stats.mann_whitney([5, 6, 7, 8, 9], [0, 1, 2, 3, 4]).to_dict()["inconclusive_reason"] == ""

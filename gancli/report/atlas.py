@@ -20,8 +20,30 @@ def _num(x) -> str:
     return f"{x:.2g}" if abs(x) < 100 else f"{x:.0f}"
 
 
+def _estimate(t: dict) -> str:
+    """'mean difference a - b 0.34 [0.12, 0.55]', or the effect size where no estimate."""
+    if t.get("diff") is not None:
+        text = f"{t.get('diff_what') or 'difference'} {_num(t['diff'])}"
+        if t.get("diff_lo") is not None:
+            text += f" [{_num(t['diff_lo'])}, {_num(t['diff_hi'])}]"
+        return text
+    return f"z {_num(t['effect'])}" if t.get("effect") is not None else ""
+
+
+def _counts(c: dict) -> str:
+    """'for: 1 of 2 significant (any needed); against: 0 of 2 (all needed)'."""
+    parts = []
+    for family, said in (("forward", "for"), ("reverse", "against")):
+        n = (c.get("counts") or {}).get(family)
+        if n and n["of"]:
+            parts.append(f"{said}: {n['significant']} of {n['of']} significant "
+                         f"({n['rule']} needed)")  # fmt: skip
+    return "; ".join(parts)
+
+
 def cell_text(c: dict, width: str = "long") -> str:
-    """'**supported**: nsgan G moves further than gan G, diff 0.34 [0.12, 0.55], p_adj 0.0039'."""
+    """'**supported**: nsgan G moves further than gan G; mean paired difference a - b 0.34
+    [0.12, 0.55], Holm p 0.0039 (...); for: 2 of 2 significant (all needed); ...'."""
     verdict = c.get("verdict")
     head = SHORT[verdict] if verdict in SHORT else str(verdict)
     if verdict is None or not c.get("judged"):
@@ -31,20 +53,21 @@ def cell_text(c: dict, width: str = "long") -> str:
     if not t:
         return head
     p = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
-    diff = ""
-    if t.get("diff") is not None:
-        diff = f"diff {_num(t['diff'])}"
-        if t.get("diff_lo") is not None:
-            diff += f" [{_num(t['diff_lo'])}, {_num(t['diff_hi'])}]"
-    elif t.get("effect") is not None:
-        diff = f"z {_num(t['effect'])}"
     if width != "long":
-        return f"{head}\n{diff}\np_adj {_num(p)}" if diff else f"{head}\np_adj {_num(p)}"
+        short = "" if t.get("diff") is None else _num(t["diff"])
+        if short and t.get("diff_lo") is not None:
+            short += f" [{_num(t['diff_lo'])}, {_num(t['diff_hi'])}]"
+        return "\n".join(x for x in (head, short, f"p_adj {_num(p)}") if x)
     label = t.get("label") or t.get("name", "")
-    return (
-        f"**{head}**: {label}; {diff}, Holm p {_num(p)} ({t.get('name')}, "
+    text = (
+        f"**{head}**: {label}; {_estimate(t)}, Holm p {_num(p)} ({t.get('name')}, "
         f"{t.get('n_a')} vs {t.get('n_b')} seeds)"
     )
+    if _counts(c):
+        text += f"; {_counts(c)}"
+    if verdict == INCONCLUSIVE and t.get("inconclusive_reason"):
+        text += f"; {t['inconclusive_reason']}"
+    return text
 
 
 def _minutes(seconds) -> str:
@@ -63,6 +86,27 @@ def render_atlas(atlas: dict) -> str:
         "its mean difference (a - b in the measure's units) with a 95% t interval and its "
         "Holm-adjusted p. 'paper': each loss at its paper's settings; 'tuned': each loss at "
         "its best of K points on held-out tuning seeds, retrained on the same seeds.",
+        "",
+        "How to read it:",
+        "",
+        "- The estimate is what the deciding test compares, in the measure's own units: a "
+        "mean difference a - b with its 95% t interval (Welch's, or paired t for paired "
+        "seeds), or for claim 2 the share of converged seeds below (or at or above) half "
+        "the modes with its exact Clopper-Pearson interval. The interval and the p-value "
+        "come from different procedures (t against rank or sign tests), so an interval "
+        "that excludes 0 beside a non-significant p is possible and not a contradiction.",
+        "- Holm's correction runs within each cell's families of tests (for the claim, "
+        "against it), not across the cells: each cell is its own question on its own data, "
+        "and a reader scanning the whole grid for any 'supported' should expect about one "
+        "false one in twenty judged cells at p < 0.05.",
+        "- Budgets differ between datasets (the table below): a verdict holds at its "
+        "dataset's primary budget, not at every length of training.",
+        "- 'tuned' columns exist only where the study ran tuning (tune > 0); elsewhere the "
+        "cells say 'not run'.",
+        "- A family whose rule is 'all' (every test must pass) is an intersection-union "
+        "test: it needs no Holm correction for its level, and Holm only makes it more "
+        "conservative, but its power is the joint power of all its tests, lower than any "
+        "one's.",
         "",
     ]
     if atlas.get("budget"):
@@ -141,7 +185,8 @@ def plot_atlas(atlas: dict, path: Path) -> None:
     legend = [Patch(facecolor=COLOURS[v], label=SHORT[v])
               for v in (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)]  # fmt: skip
     legend.append(Patch(facecolor="#f0f0f0", label="cannot be judged here"))
-    fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    legend.append(Patch(facecolor=COLOURS[None], edgecolor="#bdbdbd", label="not run"))
+    fig.legend(handles=legend, loc="lower center", ncol=5, fontsize=8, frameon=False)
     fig.suptitle(f"Claims atlas: {atlas['study']} (verdict at each primary budget, Holm p)",
                  fontsize=9)  # fmt: skip
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))

@@ -135,7 +135,12 @@ def decide(
     forward, reverse = stats.holm(forward), stats.holm(reverse)
     fwd_ok = [t.significant for t in forward]
     rev_ok = [t.significant for t in reverse]
-    tests = {"forward": [t.to_dict() for t in forward], "reverse": [t.to_dict() for t in reverse]}
+    tests = {
+        "forward": [t.to_dict() for t in forward],
+        "reverse": [t.to_dict() for t in reverse],
+        "rule": {"forward": "all" if forward_all else "any",
+                 "reverse": "all" if reverse_all else "any"},  # fmt: skip
+    }
     if rev_ok and (all(rev_ok) if reverse_all else any(rev_ok)):
         return NOT_SUPPORTED, said, tests
     if fwd_ok and (all(fwd_ok) if forward_all else any(fwd_ok)):
@@ -352,14 +357,14 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None, prim
             if name in gans:
                 forward.append(
                     replace(
-                        stats.sign_test(done, half, "less"),
+                        stats.sign_test(done, half, "less", ties="against"),
                         label=f"{name}: fewer than {half:g} {coverage}",
                     )
                 )
                 reverse.append(
                     replace(
-                        stats.sign_test(done, half, "greater"),
-                        label=f"{name}: more than {half:g} {coverage}",
+                        stats.sign_test(done, half, "greater", ties="for"),
+                        label=f"{name}: at least {half:g} {coverage}",
                     )
                 )
         if not gans:
@@ -378,9 +383,11 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None, prim
         f"converged (hq_frac >= {CONVERGED_HQ}): a seed still producing off-mode samples has "
         "not collapsed, it has not learned; the figure over all seeds is shown beside it. "
         f"'supported' needs most of gan's or nsgan's converged seeds below half the modes "
-        f"({half:g}) by a one-sided exact sign test (Holm over the GAN losses); 'not "
-        "supported' needs every GAN loss significantly at or above half by the reverse test "
-        f"(Holm), p < {stats.ALPHA}."
+        f"({half:g}; a seed at exactly half counts against) by a one-sided exact sign "
+        "test (Holm over the GAN losses); 'not supported' needs most of every GAN loss's "
+        "converged seeds at or above half (a seed at half counts for) by the reverse test "
+        f"(Holm), p < {stats.ALPHA}. The estimate is the share of those seeds, with its "
+        "exact (Clopper-Pearson) 95% interval."
     )
     return _claim(text, how, by_budget, figures, primary)
 

@@ -67,11 +67,19 @@ def primary_tests_rows(claim: dict) -> tuple[list[str], list[list[str]]]:
     for family, label in (("forward", "for the claim"), ("reverse", "against it")):
         for t in row.get("tests", {}).get(family, []):
             rows.append([label, t.get("label") or "", t["name"], f"{t['n_a']} vs {t['n_b']}",
-                         difference(t), _fmt(t["p"]), _fmt(t["p_adj"]),
-                         "yes" if t["significant"] else "no"])  # fmt: skip
-    header = ["direction", "compared", "test", "seeds", "difference [95% CI]", "p", "p (Holm)",
-              "significant"]  # fmt: skip
+                         t.get("diff_what") or "", difference(t), _fmt(t["p"]),
+                         _fmt(t["p_adj"]), "yes" if t["significant"] else "no"])  # fmt: skip
+    header = ["direction", "compared", "test", "seeds", "estimate of", "estimate [95% CI]",
+              "p", "p (Holm)", "significant"]  # fmt: skip
     return header, rows
+
+
+ESTIMATE_NOTE = (
+    "The estimate is in the measure's own units: a mean difference with its 95% t interval "
+    "(Welch's, or paired t), or a share of seeds with its exact Clopper-Pearson interval. "
+    "It comes from a different procedure than the rank or sign test's p, so the two can "
+    "disagree at the margin."
+)
 
 
 def difference(t: dict) -> str:
@@ -138,7 +146,7 @@ def render_markdown(result: dict, comparison) -> str:
         header, rows = primary_tests_rows(c)
         if rows:
             lines += ["Tests at the primary budget (each family Holm-adjusted):", "",
-                      *_md_table(header, rows), ""]  # fmt: skip
+                      *_md_table(header, rows), "", ESTIMATE_NOTE, ""]  # fmt: skip
         lines += [
             "Verdict at every budget (descriptive; the verdict is the primary budget's):",
             "",
@@ -195,6 +203,7 @@ def render_html(result: dict, comparison, out: Path) -> str:
             f"<p><b class='{cls}'>{esc(c['headline'])}</b>.</p>",
             f"<p>At the primary budget: {esc(c['why'])}.</p>",
             table(*primary_tests_rows(c)),
+            f"<p><small>{esc(ESTIMATE_NOTE)}</small></p>",
             f"<p><small>Other budgets (descriptive): {esc(c['descriptive'] or '-')}</small></p>",
             f"<p><small>How: {esc(c['how'])}</small></p>",
         ]

@@ -169,56 +169,58 @@ def _read_walls(out: Path) -> dict:
 # ---- the atlas: read back, one cell per claim x dataset x setting ---------------------------
 
 
+def _p(t: dict) -> float:
+    v = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
+    return v if isinstance(v, int | float) and math.isfinite(v) else math.inf
+
+
 def deciding_test(row: dict) -> dict | None:
-    """The test a verdict rests on: supported, the weakest significant test for the claim
-    (largest adjusted p: every one had to pass); not supported, the strongest significant
-    test against it; inconclusive, the test for the claim that fell short by the most."""
+    """The test a verdict rests on, by the family's rule (`decide` records it: "all" of
+    its tests had to be significant, or "any" one). Supported under "all": the weakest
+    significant test for the claim (the largest adjusted p; every one had to pass); under
+    "any": the strongest. Not supported, the same for the tests against it. Inconclusive:
+    under "all", the test for the claim that fell shortest (largest p); under "any", the
+    one that came closest (smallest p), since one would have been enough."""
     tests = row.get("tests") or {}
+    rule = tests.get("rule") or {"forward": "all", "reverse": "any"}
     fwd, rev = tests.get("forward", []), tests.get("reverse", [])
 
-    def p(t: dict) -> float:
-        v = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
-        return v if v is not None and math.isfinite(v) else math.inf
+    def pick(family: list[dict], how: str) -> dict | None:
+        return (max if how == "all" else min)(family, key=_p) if family else None
 
     if row.get("verdict") == SUPPORTED:
-        sig = [t for t in fwd if t.get("significant")]
-        return max(sig, key=p) if sig else None
+        return pick([t for t in fwd if t.get("significant")], rule["forward"])
     if row.get("verdict") == NOT_SUPPORTED:
-        sig = [t for t in rev if t.get("significant")]
-        return min(sig, key=p) if sig else None
-    short = [t for t in fwd if not t.get("significant")]
-    return max(short, key=p) if short else None
+        return pick([t for t in rev if t.get("significant")], rule["reverse"])
+    return pick([t for t in fwd if not t.get("significant")], rule["forward"])
+
+
+TEST_FIELDS = ("label", "name", "n_a", "n_b", "effect", "diff", "diff_lo", "diff_hi",
+               "diff_what", "p", "p_adj", "family", "inconclusive_reason")  # fmt: skip
 
 
 def cell(claim: dict | None, why_missing: str = "") -> dict:
-    """One atlas cell from a claim of a summary.json (None: the report does not exist)."""
+    """One atlas cell from a claim of a summary.json (None: the report does not exist).
+    A claim is judged when at least one test for it could run (a finite p); the cell
+    counts, per family, how many tests were significant of how many."""
     if claim is None:
         return {"verdict": None, "why": why_missing or "not run"}
     row = primary_row(claim.get("by_budget", []), claim.get("primary_budget")) or {}
     verdict = claim.get("verdict", INCONCLUSIVE)
     out = {"verdict": verdict, "budget": claim.get("primary_budget"), "why": claim.get("why", "")}
-    judged = bool((row.get("tests") or {}).get("forward"))
-    if not judged:  # no test ran: the claim cannot be judged here (the why says why)
-        out["judged"] = False
+    tests = row.get("tests") or {}
+    if not any(_p(t) < math.inf for t in tests.get("forward", [])):
+        out["judged"] = False  # no test could run: the why says why
         return out
+    rule = tests.get("rule") or {"forward": "all", "reverse": "any"}
+    out["counts"] = {
+        family: {"significant": sum(bool(t.get("significant")) for t in tests.get(family, [])),
+                 "of": len(tests.get(family, [])), "rule": rule[family]}  # fmt: skip
+        for family in ("forward", "reverse")
+    }
     t = deciding_test({**row, "verdict": verdict})
     if t is not None:
-        out["test"] = {
-            k: t.get(k)
-            for k in (
-                "label",
-                "name",
-                "n_a",
-                "n_b",
-                "effect",
-                "diff",
-                "diff_lo",
-                "diff_hi",
-                "p",
-                "p_adj",
-                "family",
-            )
-        }
+        out["test"] = {k: t.get(k) for k in TEST_FIELDS}
     out["judged"] = True
     return out
 
