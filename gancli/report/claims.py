@@ -138,8 +138,10 @@ def decide(
     tests = {
         "forward": [t.to_dict() for t in forward],
         "reverse": [t.to_dict() for t in reverse],
-        "rule": {"forward": "all" if forward_all else "any",
-                 "reverse": "all" if reverse_all else "any"},  # fmt: skip
+        "rule": {
+            "forward": "all" if forward_all else "any",
+            "reverse": "all" if reverse_all else "any",
+        },  # fmt: skip
     }
     if rev_ok and (all(rev_ok) if reverse_all else any(rev_ok)):
         return NOT_SUPPORTED, said, tests

@@ -214,8 +214,11 @@ def cell(claim: dict | None, why_missing: str = "") -> dict:
         return out
     rule = tests.get("rule") or {"forward": "all", "reverse": "any"}
     out["counts"] = {
-        family: {"significant": sum(bool(t.get("significant")) for t in tests.get(family, [])),
-                 "of": len(tests.get(family, [])), "rule": rule[family]}  # fmt: skip
+        family: {
+            "significant": sum(bool(t.get("significant")) for t in tests.get(family, [])),
+            "of": len(tests.get(family, [])),
+            "rule": rule[family],
+        }  # fmt: skip
         for family in ("forward", "reverse")
     }
     t = deciding_test({**row, "verdict": verdict})
