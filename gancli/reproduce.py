@@ -31,13 +31,13 @@ from gancli import config as config_lib
 from gancli import presets, stats
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
+from gancli.report.reproduce import inside, report_markdown  # noqa: F401 (inside: API)
 from gancli.run import files, runner
 from gancli.run.rundir import RunDir
 
 BUDGETS = ("reduced", "full")
 VARIANT_KEYS = ("full_steps", "reduced_steps")
 CI_LEVEL = 0.95
-METRIC_LABELS = {"modes": "modes", "hq_pct": "HQ %", "reverse_kl": "reverse KL"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,13 +135,6 @@ def mean_ci(values: list[float]) -> dict:
     return {"n": est.n, "mean": mean, "std": std, "se": se, "ci_low": est.lo, "ci_high": est.hi}
 
 
-def inside(paper: float | None, s: dict) -> bool | None:
-    """Whether the paper's mean lies inside our CI (None when either is unknown)."""
-    if paper is None or s["ci_low"] is None or not math.isfinite(s["ci_low"]):
-        return None
-    return bool(s["ci_low"] <= paper <= s["ci_high"])
-
-
 # ---- running ----------------------------------------------------------------------------------
 
 
@@ -168,8 +161,10 @@ def _latest_checkpoint(run_dir: Path) -> int | None:
 
 
 def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Path,
-              seeds: int | None, quiet: bool, log=print) -> dict:  # fmt: skip
-    """Train (or resume) one variant to `steps` and score it with the paper's metrics."""
+              seeds: int | None, quiet: bool, log=print, force: bool = False) -> dict:  # fmt: skip
+    """Train (or resume) one variant to `steps` and score it with the paper's metrics. A
+    run already trained past `steps` without this stage is refused (retraining it would
+    destroy it), or with `force` retrained from scratch."""
     stage_file = run_dir / f"reproduce_{steps:07d}.json"
     cfg = preset.config_for(variant, steps, seeds)
     if stage_file.exists():
@@ -178,6 +173,12 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
             return stage
     t0 = time.perf_counter()
     latest = _latest_checkpoint(run_dir)
+    if latest is not None and latest > steps and not force:
+        raise ConfigError(
+            f"{run_dir} holds a run trained to step {latest:,}, past this budget's "
+            f"{steps:,}, with no stage recorded there: use another --out, or --force to "
+            "retrain it from scratch"
+        )
     if latest is None or latest > steps:
         log(f"{variant}: training {cfg.seeds} seeds x {steps:,} steps")
         result = runner.train(cfg, run_dir, force=True, quiet=quiet)
@@ -282,7 +283,7 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
     out.mkdir(parents=True, exist_ok=True)
     for v in chosen:
         for steps in preset.steps_for(v, budget):
-            run_stage(preset, v, budget, steps, out / v, seeds, quiet, log)
+            run_stage(preset, v, budget, steps, out / v, seeds, quiet, log, force)
     return write_report(preset, out, budget)
 
 
@@ -305,7 +306,9 @@ def write_report(preset: Preset, out: Path, budget: str) -> dict:
         "ci": f"{int(CI_LEVEL * 100)}% Student's t interval of the mean over seeds",
         "stages": stages,
         "trend": {v: {k: t[k] for k in ("epochs", "steps", "stats")} for v, t in trends.items()},
+        "full_steps": {v: preset.steps_for(v, "full")[-1] for v in preset.variants},
         "paired": paired_variants(preset, trends),
+        "unpaired": unpaired(preset, trends),
     }
     if trends:
         report["figures"] = {"trend": "trend.png"}
@@ -347,17 +350,38 @@ def trend(preset: Preset, variant: str, run_dir: Path) -> dict:
     }
 
 
+def _epoch_steps(preset: Preset, variant: str) -> int | None:
+    try:
+        return preset.epoch_steps(variant)
+    except ConfigError:
+        return None
+
+
+def unpaired(preset: Preset, trends: dict) -> dict:
+    """Variants that cannot be paired with the paper's own, and why: a step is another
+    amount of training where a generator step takes another number of batches."""
+    base = preset.paper.get("variant")
+    if base not in trends:
+        return {}
+    own = _epoch_steps(preset, base)
+    return {v: f"its epoch is {_epoch_steps(preset, v)} generator steps, the paper's "
+               f"variant's {own}: equal steps are not equal training"
+            for v in trends if v != base and _epoch_steps(preset, v) != own}  # fmt: skip
+
+
 def paired_variants(preset: Preset, trends: dict) -> list[dict]:
     """Each variant against the paper's own, at the last evaluation step both reached,
     paired by seed (the seeds draw the same data and z; only the variant differs):
-    two-sided Wilcoxon signed-rank per figure, Holm over the three."""
+    two-sided Wilcoxon signed-rank per figure, Holm over the three. Only variants whose
+    epoch has as many generator steps (`unpaired` says why the others are not)."""
     base = preset.paper.get("variant")
     if base not in trends:
         return []
     out = []
+    skip = unpaired(preset, trends)
     for v, t in trends.items():
         common = sorted(set(t["steps"]) & set(trends[base]["steps"]))
-        if v == base or not common:
+        if v == base or not common or v in skip:
             continue
         step = common[-1]
         tests, figures = [], {}
@@ -374,97 +398,3 @@ def paired_variants(preset: Preset, trends: dict) -> list[dict]:
 
 def replace_label(test: stats.Test, label: str) -> stats.Test:
     return dataclasses.replace(test, label=label)
-
-
-# ---- reporting --------------------------------------------------------------------------------
-
-
-def welch_p(paper: float | None, pm: float | None, about: dict, ours: dict) -> float | None:
-    """Two-sided p of Welch's t test between the paper's mean and ours, where the paper's ±
-    is a standard error over a stated number of runs (`pm_is_se`, `runs` in [paper])."""
-    runs = about.get("runs")
-    if paper is None or pm is None or not about.get("pm_is_se") or not runs:
-        return None
-    if ours["n"] < 2 or not math.isfinite(ours["std"]):
-        return None
-    from scipy.stats import ttest_ind_from_stats
-
-    t = ttest_ind_from_stats(ours["mean"], ours["std"], ours["n"], paper, pm * math.sqrt(runs),
-                             runs, equal_var=False)  # fmt: skip
-    return float(t.pvalue) if math.isfinite(t.pvalue) else None
-
-
-def _fmt(x: float | None, digits: int = 2) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["variant", "steps", "seeds", "metric", "paper", "ours: mean [95% CI]",
-              "std", "s.e.", "paper in CI", "Welch p", "wall s"]  # fmt: skip
-    anchor = report["anchor"]
-    rows = []
-    for st in report["stages"]:
-        for m in PAPER_METRICS:
-            s = st["stats"][m]
-            paper = anchor.get(m)
-            pm = anchor.get(f"{m}_pm")
-            paper_txt = "n/a" if paper is None else (f"{paper} ± {pm}" if pm is not None
-                                                     else f"{paper}")  # fmt: skip
-            verdict = inside(paper, s)
-            p_welch = welch_p(paper, pm, report["paper"], s)
-            # The paper's figure is compared only for the paper's own row (its variant).
-            if st["variant"] != report["paper"].get("variant"):
-                paper_txt, verdict, p_welch = "", None, None
-            rows.append([
-                st["variant"], f"{st['steps']:,}", str(s["n"]), METRIC_LABELS[m], paper_txt,
-                f"{_fmt(s['mean'])} [{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]",
-                _fmt(s["std"]), _fmt(s["se"]),
-                {True: "yes", False: "NO", None: ""}[verdict],
-                "" if p_welch is None else f"{p_welch:.2g}", f"{st['wall_time_s']:.0f}",
-            ])  # fmt: skip
-    return header, rows
-
-
-def report_markdown(report: dict) -> str:
-    header, rows = table_rows(report)
-    notes = sorted({st["note"] for st in report["stages"]})
-    lines = [
-        f"# gancli reproduce: {report['paper'].get('name', report['preset'])}",
-        "",
-        *[f"**{n}**" for n in notes],
-        "",
-        f"Preset: `{report['preset']}`. Budget: `{report['budget']}`. "
-        f"Interval: {report['ci']}. The paper's ± is quoted as printed "
-        f"({report['paper'].get('pm', 'convention not stated')}). Welch p: two-sided Welch's "
-        "t test of the paper's mean against ours, where the paper's ± is a standard error "
-        "over its stated runs (each row its own test: no correction across rows).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *["| " + " | ".join(r) + " |" for r in rows],
-        "",
-    ]
-    if report.get("figures", {}).get("trend"):
-        lines += ["## The paper's figures at every evaluation", "",
-                  "Mean over seeds with its 95% t interval, beside the paper's row (dashed, "
-                  "± its standard error) after its full budget.", "",
-                  "![trend](trend.png)", ""]  # fmt: skip
-    for p in report.get("paired", []):
-        lines += [f"## {p['variant']} against {p['against']}, paired by seed at step "
-                  f"{p['step']:,}", "",
-                  "| figure | " + f"{p['variant']} | {p['against']} | difference [95% CI] | "
-                  "p (two-sided Wilcoxon) | p (Holm over 3) |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
-        for t, (m, f) in zip(p["tests"], p["figures"].items(), strict=True):
-            a, b = f["variant"], f["paper_variant"]
-            diff = (
-                ""
-                if t.get("diff") is None
-                else (f"{_fmt(t['diff'])} [{_fmt(t.get('diff_lo'))}, {_fmt(t.get('diff_hi'))}]")
-            )
-            lines.append(f"| {METRIC_LABELS[m]} | {_fmt(a['mean'])} [{_fmt(a['ci_low'])}, "
-                         f"{_fmt(a['ci_high'])}] | {_fmt(b['mean'])} [{_fmt(b['ci_low'])}, "
-                         f"{_fmt(b['ci_high'])}] | {diff} | {_fmt(t['p'], 3)} | "
-                         f"{_fmt(t['p_adj'], 3)} |")  # fmt: skip
-        lines.append("")
-    return "\n".join(lines)

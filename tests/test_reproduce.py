@@ -24,6 +24,7 @@ from gancli.data.mixtures import MIXTURES
 from gancli.models.layers import Maxout
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
 from gancli.quality.paper import hq_histogram, paper_quality, reverse_kl
+from gancli.report import reproduce as report_reproduce
 
 PRESETS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "reproduce").glob("*.toml"))
 
@@ -307,6 +308,25 @@ def test_reproduce_end_to_end(tmp_path, capsys, monkeypatch):
     assert all("REDUCED BUDGET" in s["note"] for s in report["stages"])
     assert "REDUCED BUDGET" in (out / "report.md").read_text()
     assert report["stages"][1]["stats"]["modes"]["n"] == 3
+    # wgan's epoch is fewer generator steps than nsgan's: not paired step for step
+    assert (
+        report["paired"] == []
+        and "equal steps are not equal training" in report["unpaired"]["wgan"]
+    )
+    # a budget shorter than the run already trained is refused, not retrained over it
+    before = sorted(p.name for p in (out / "nsgan").iterdir())
+    code = main(
+        ["reproduce", str(preset), "--variants", "nsgan", "--steps", "6", "--out", str(out)]
+    )
+    assert code == 2 and "steps 8 -> 6" in capsys.readouterr().err
+    assert sorted(p.name for p in (out / "nsgan").iterdir()) == before
+    # so is an earlier stage lost after the run went past it (retraining would erase it)
+    stage_4 = (out / "nsgan" / "reproduce_0000004.json").read_text()
+    (out / "nsgan" / "reproduce_0000004.json").unlink()
+    code = main(["reproduce", str(preset), "--variants", "nsgan", "--out", str(out), "-q"])
+    assert code == 2 and "past this budget's 4" in capsys.readouterr().err
+    assert (out / "nsgan" / "reproduce_0000008.json").is_file()
+    (out / "nsgan" / "reproduce_0000004.json").write_text(stage_4)
     # a rerun skips finished stages: training anything again fails it
     from gancli.run import runner
 
@@ -370,6 +390,27 @@ def test_welch_p_against_a_papers_standard_error():
     ours = {"n": 10, "mean": 7.4, "std": 0.84}
     about = {"pm_is_se": True, "runs": 10}
     want = ttest_ind_from_stats(7.4, 0.84, 10, 6.3, 0.5 * 10**0.5, 10, equal_var=False).pvalue
-    assert reproduce.welch_p(6.3, 0.5, about, ours) == pytest.approx(want)
-    assert reproduce.welch_p(6.3, 0.5, {"runs": 10}, ours) is None  # ± of unknown kind: no test
-    assert reproduce.welch_p(6.3, None, about, ours) is None
+    assert report_reproduce.welch_p(6.3, 0.5, about, ours) == pytest.approx(want)
+    assert (
+        report_reproduce.welch_p(6.3, 0.5, {"runs": 10}, ours) is None
+    )  # ± of unknown kind: no test
+    assert report_reproduce.welch_p(6.3, None, about, ours) is None
+
+
+def test_welch_p_is_given_only_at_the_papers_full_budget():
+    from gancli.report.reproduce import table_rows
+
+    est = {"n": 10, "mean": 7.4, "std": 0.84, "se": 0.27, "ci_low": 6.8, "ci_high": 8.0}
+    stage = {"variant": "nsgan", "stats": dict.fromkeys(("modes", "hq_pct", "reverse_kl"), est),
+             "wall_time_s": 1.0, "note": ""}  # fmt: skip
+    report = {"anchor": {"modes": 6.3, "modes_pm": 0.5},
+              "paper": {"variant": "nsgan", "pm_is_se": True, "runs": 10},
+              "full_steps": {"nsgan": 400_000},
+              "stages": [dict(stage, steps=20_000), dict(stage, steps=400_000)]}  # fmt: skip
+    header, rows = table_rows(report)
+    welch = header.index("Welch p")
+    modes = [r for r in rows if r[3] == "modes"]
+    assert modes[0][welch] == ""  # 20 epochs of 400: another protocol, no test
+    assert float(modes[1][welch]) == pytest.approx(
+        report_reproduce.welch_p(6.3, 0.5, report["paper"], est), rel=0.05
+    )

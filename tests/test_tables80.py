@@ -80,7 +80,7 @@ def test_compare_losses_tables(metrics, weak):
 
 
 def test_reproduce_table_is_split_into_tables_that_repeat_its_keys():
-    from gancli.reproduce import table_rows
+    from gancli.report.reproduce import table_rows
 
     stats = {"n": 10, "mean": 7.123, "ci_low": 6.123, "ci_high": 8.123, "std": 1.123,
              "se": 0.3123}  # fmt: skip

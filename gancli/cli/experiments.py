@@ -339,7 +339,9 @@ def reproduce(
     if as_json:
         print_json(report)
         return
-    header, rows = rep.table_rows(report)
+    from gancli.report.reproduce import table_rows
+
+    header, rows = table_rows(report)
     title = f"{p.paper.get('name', p.name)}: paper vs ours ({report['ci']})"
     for note in sorted({st["note"] for st in report["stages"]}):
         out.print(note, highlight=False, soft_wrap=True)
