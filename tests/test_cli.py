@@ -188,7 +188,7 @@ def test_bench_only_runs_the_named_configurations(monkeypatch, capsys):
 
 
 def test_reproduce_json_is_one_document(tmp_path, monkeypatch, capsys):
-    from gancli import reproduce
+    from gancli.studies import reproduce
 
     preset = type("Preset", (), {"name": "p", "paper": {}})()
     report = {"ci": "95%", "stages": [{"note": "REDUCED BUDGET", "variant": "nsgan"}]}
@@ -276,8 +276,8 @@ def test_rendered_help_lists_choices(capsys):
 
 
 def test_cli_choices_match_the_modules_that_own_them():
-    from gancli import reproduce
     from gancli.cli import experiments
+    from gancli.studies import reproduce
 
     assert experiments.BUDGETS == reproduce.BUDGETS
 
@@ -295,7 +295,7 @@ def test_shell_completion_is_offered_and_completes_choices(monkeypatch, capsys):
 
 
 def test_compare_losses_json_is_one_document(tmp_path, monkeypatch, capsys):
-    from gancli import compare
+    from gancli.studies import compare
 
     result = {"dataset": "ring8", "claims": [{"claim": "c", "headline": "h"}], "x": float("inf")}
     monkeypatch.setattr(compare, "run_comparison", lambda *a, **kw: result)

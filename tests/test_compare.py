@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from gancli import compare
 from gancli.cli import main
 from gancli.config import ConfigError
 from gancli.quality.evaluator import REJECT
 from gancli.report import claims
 from gancli.report.runs import load_runs
+from gancli.studies import compare
 from tests.conftest import TINY
 
 
@@ -163,7 +163,13 @@ def test_the_escape_arms_restart_their_optimizers_at_their_own_rates():
 
     from gancli import data as data_lib
     from gancli.core.step import GANProgram
-    from gancli.probe import PROBE_LR_D, SGD_LR, arm_config, gradient_probe, restart_optimizers
+    from gancli.studies.probe import (
+        PROBE_LR_D,
+        SGD_LR,
+        arm_config,
+        gradient_probe,
+        restart_optimizers,
+    )
     from tests.conftest import tiny
 
     cfg = tiny(loss="gan", seeds=2, lr_d=2e-4, lr_g=3e-4)
@@ -189,7 +195,7 @@ def test_under_the_sgd_arm_a_generator_step_is_the_rate_times_its_gradient():
 
     from gancli import data as data_lib
     from gancli.core.step import GANProgram
-    from gancli.probe import SGD_LR, arm_config, restart_optimizers
+    from gancli.studies.probe import SGD_LR, arm_config, restart_optimizers
     from tests.conftest import tiny
 
     data = data_lib.load("ring8")

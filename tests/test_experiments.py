@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gancli import compare
 from gancli import config as config_lib
+from gancli.studies import compare
 
 FILES = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
 

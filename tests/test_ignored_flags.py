@@ -3,8 +3,8 @@
 import pytest
 import typer
 
-from gancli import compare
 from gancli.cli import main
+from gancli.studies import compare
 
 
 def warnings(err: str) -> list[str]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from gancli import compare
+from gancli.studies import compare
 from tests.conftest import TINY
 
 METRICS = ("modes", "modes_any", "hq_frac", "mode_kl", "w1")

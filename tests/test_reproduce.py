@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from gancli import config as config_lib
-from gancli import reproduce
 from gancli.cli import main
 from gancli.config import Config, ConfigError
 from gancli.core.step import GANProgram
@@ -25,6 +24,7 @@ from gancli.models.layers import Maxout
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
 from gancli.quality.paper import hq_histogram, paper_quality, reverse_kl
 from gancli.report import reproduce as report_reproduce
+from gancli.studies import reproduce
 
 PRESETS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "reproduce").glob("*.toml"))
 

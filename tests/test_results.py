@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gancli import compare
 from gancli import data as data_lib
 from gancli.report import claims
 from gancli.report.runs import load_runs, metric_names
+from gancli.studies import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 RING8 = ROOT / "docs" / "results" / "atlas" / "ring8"

@@ -7,8 +7,8 @@ import numpy as np
 
 from gancli.cli import main
 from gancli.cli.app import print_json
-from gancli.compare import config_differences
 from gancli.run import files
+from gancli.studies.compare import config_differences
 from tests.conftest import tiny
 from tests.test_reproduce import _tiny_preset
 
@@ -66,8 +66,8 @@ def test_a_declared_primary_budget_cannot_be_moved_after_the_runs(tmp_path):
 
     import pytest
 
-    from gancli import compare
     from gancli.config import ConfigError
+    from gancli.studies import compare
 
     flags = {"steps": 20, "eval_every": 10, "seeds": 2, "hidden": 32, "depth": 2}
     c = dataclasses.replace(compare.load_comparison(None, flags, "nsgan", "none"), escape_steps=6)

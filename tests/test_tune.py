@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from gancli import tune
+from gancli.studies import tune
 
 
 def test_expected_best_equals_the_mean_over_all_subsets():
@@ -51,7 +51,7 @@ def test_tune_trains_points_on_tuning_seeds_and_retrains_the_best_held_out(tmp_p
     import dataclasses
     import json
 
-    from gancli import compare
+    from gancli.studies import compare
     from tests.conftest import TINY
 
     flags = {**TINY, "seeds": 2, "steps": 20, "eval_every": 10}

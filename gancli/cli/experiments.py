@@ -24,7 +24,7 @@ from gancli.cli.tables import comparison_tables, metric_table, result_line, rows
 from gancli.config import LOSS_NAMES, ConfigError
 from gancli.run.rundir import check_creatable, fresh_run_dir
 
-# gancli.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
+# gancli.studies.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
 BUDGETS = ("reduced", "full")
 
 EXAMPLE_TRAIN = examples(
@@ -194,7 +194,7 @@ def compare_losses(
     as_json: Json = False,
 ) -> None:
     """Train every loss over the same seeds and data; report and test the theory's claims."""
-    from gancli import compare
+    from gancli.studies import compare
 
     flags = overrides(locals(), sets)
     if "loss" in flags:
@@ -221,7 +221,7 @@ def compare_losses(
     result = compare.run_comparison(comparison, target, quiet=quiet, log=log, force=force)
     tuned = None
     if tune is not None:
-        from gancli.tune import run_tuning
+        from gancli.studies.tune import run_tuning
 
         tuned = run_tuning(comparison, target, tune, tune_seeds, quiet, log, force)
     if as_json:
@@ -328,7 +328,7 @@ def reproduce(
     as_json: Json = False,
 ) -> None:
     """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
-    from gancli import reproduce as rep
+    from gancli.studies import reproduce as rep
 
     p = rep.load_preset(preset)
     budget = rep.budget_name(budget, epochs, steps)

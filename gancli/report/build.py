@@ -70,7 +70,7 @@ def summary_rows(runs: dict, names: list[str]) -> list[dict]:
 
 def write_report(comparison, out: Path, status: dict, escape: dict | None = None) -> dict:
     """The report of a trained comparison: reads its runs' logs and claim 1's probe
-    (`gancli.probe`, run by `compare`); trains nothing."""
+    (`gancli.studies.probe`, run by `compare`); trains nothing."""
     runs = runs_lib.load_runs(comparison, out)
     names = runs_lib.metric_names(runs)
     distance, coverage = claims.distance_metric(names), claims.coverage_metric(names)

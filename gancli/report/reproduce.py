@@ -1,5 +1,5 @@
 """`gancli reproduce`'s report rendered: the table of stages against the paper's row, and
-each variant against the paper's own, paired by seed (`gancli.reproduce` computes them)."""
+each variant against the paper's own, paired by seed (`gancli.studies.reproduce` computes them)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def load_study(path: str | Path) -> Study:
 
 
 def comparison(entry: Entry):
-    from gancli import compare
+    from gancli.studies import compare
 
     c = compare.load_comparison(entry.experiment, entry.overrides, entry.losses,
                                 entry.weak_variant)  # fmt: skip
@@ -130,8 +130,8 @@ def run_study(study: Study, out: str | Path, quiet: bool = False, log=print,
     """Train (or resume, or skip) every dataset's comparison and its tuned twin, then
     write the atlas. Datasets run in the file's order; each report is written as soon
     as its runs finish, so a stopped study keeps every finished dataset."""
-    from gancli import compare
-    from gancli.tune import run_tuning
+    from gancli.studies import compare
+    from gancli.studies.tune import run_tuning
 
     out = Path(out)
     names = [e.name for e in study.entries]

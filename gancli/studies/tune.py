@@ -137,9 +137,9 @@ def run_tuning(comparison, out, k: int, tune_seeds: int, quiet=False, log=print,
     import json
     from pathlib import Path
 
-    from gancli import compare
     from gancli.report import claims
     from gancli.run.rundir import RunDir
+    from gancli.studies import compare
 
     out = Path(out)
     plan_in = tuning_runs(comparison, k, tune_seeds)

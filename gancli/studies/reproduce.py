@@ -216,7 +216,7 @@ def _stored(cfg: Config) -> dict:
 def _stage_differences(stage: dict, wanted: Config) -> list[str]:
     """A stored stage's settings against these, by the rule stored runs are held to
     (`compare.config_differences`); an unreadable stored config is a difference."""
-    from gancli.compare import config_differences
+    from gancli.studies.compare import config_differences
 
     try:
         saved = config_lib.from_mapping(stage.get("config", {}), source="a stored stage")
@@ -228,7 +228,7 @@ def _stage_differences(stage: dict, wanted: Config) -> list[str]:
 def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds, force: bool):
     """Refuse, before anything trains, a variant whose stored run or stages used other
     settings than these (with `force`, such a variant's directory is cleared instead)."""
-    from gancli.compare import config_differences
+    from gancli.studies.compare import config_differences
 
     for v in chosen:
         run_dir = out / v

@@ -256,10 +256,10 @@ def run_comparison(
 
 
 def run_probes(comparison, out: Path) -> dict | None:
-    """Claim 1's probe (`gancli.probe.escape_probe`), cached in the report directory under
+    """Claim 1's probe (`gancli.studies.probe.escape_probe`), cached in the report directory under
     a key of everything it depends on."""
-    from gancli.probe import PROBE_LR_D, PROBE_VERSION, SGD_LR, escape_probe
     from gancli.quality.evaluator import REJECT
+    from gancli.studies.probe import PROBE_LR_D, PROBE_VERSION, SGD_LR, escape_probe
 
     if not {"gan", "nsgan"} <= set(comparison.losses):
         return None
