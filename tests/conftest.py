@@ -8,8 +8,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
 
-from gancli.cpu_ops import unroll_threefry_on_cpu  # noqa: E402
-from gancli.jaxsetup import enable_compilation_cache  # noqa: E402
+from gancli.machine.cpu_ops import unroll_threefry_on_cpu  # noqa: E402
+from gancli.machine.jaxsetup import enable_compilation_cache  # noqa: E402
 
 enable_compilation_cache()
 unroll_threefry_on_cpu()  # as the CLI does

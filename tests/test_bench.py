@@ -242,7 +242,7 @@ def test_table_prints_seed_steps_percent_of_peak_and_the_chunk():
 
 
 def test_bench_environment_extends_the_run_environment():
-    from gancli.core import host
+    from gancli.machine import host
 
     env, run_env = machine.environment(), host.environment()
     assert set(run_env) < set(env)

@@ -182,18 +182,18 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     _, b = halves
     q_real = im.image_quality(clf, real_stats, b)
     assert set(q_real) == {
-        "fd", "classes_covered", "class_kl", "inception_score", "confident_frac"
+        "fd", "classes", "class_kl", "inception_score", "confident_frac"
     }  # fmt: skip
     assert q_real["confident_frac"] > 0.9  # the classifier is sure of most real digits
     assert all(isinstance(v, float) for v in q_real.values())
-    assert q_real["classes_covered"] == 10
+    assert q_real["classes"] == 10
     assert q_real["class_kl"] < 0.05
     assert q_real["inception_score"] > 7.0  # confident + balanced: close to 10
 
     # One digit class only ("mode collapse" onto a class).
     threes = x[y == 3]
     q3 = im.image_quality(clf, real_stats, threes)
-    assert q3["classes_covered"] <= 2
+    assert q3["classes"] <= 2
     assert q3["class_kl"] > 1.5  # log(10) ~ 2.3 for a single class
     assert q3["inception_score"] < 1.5
     assert q3["fd"] > 10 * q_real["fd"]
@@ -201,7 +201,7 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     # A single image repeated: exactly one class, IS == 1.
     one = np.repeat(x[:1], 500, axis=0)
     q1 = im.image_quality(clf, real_stats, one)
-    assert q1["classes_covered"] == 1
+    assert q1["classes"] == 1
     assert q1["class_kl"] > 1.5
     assert q1["inception_score"] == pytest.approx(1.0, abs=1e-6)
     assert q_real["inception_score"] > q1["inception_score"]
@@ -216,7 +216,7 @@ def test_classes_covered_kl_and_inception(clf, digits, halves, real_stats):
     argmax_only = np.bincount(logits.argmax(-1), minlength=10) >= max(1, 500 * 20 / 2500)
     confident = im._softmax(logits).max(-1) >= im.CONFIDENT
     by_rule = np.bincount(logits.argmax(-1)[confident], minlength=10) >= max(1, 500 * 20 / 2500)
-    assert q_noise["classes_covered"] == by_rule.sum() < argmax_only.sum()
+    assert q_noise["classes"] == by_rule.sum() < argmax_only.sum()
 
 
 def test_classes_covered_threshold_rule(clf, digits, real_stats):
@@ -230,7 +230,7 @@ def test_classes_covered_threshold_rule(clf, digits, real_stats):
     fake = np.concatenate([main, pool[1][:19], pool[2][:20]])
     assert len(fake) == 2500
     q = im.image_quality(clf, real_stats, fake)
-    assert q["classes_covered"] == 2  # class 0 and class 2 (20), not class 1 (19)
+    assert q["classes"] == 2  # class 0 and class 2 (20), not class 1 (19)
 
 
 # ----------------------------------------------------------------------------- caching

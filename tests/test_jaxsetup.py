@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from gancli import cpu_ops
+from gancli.machine import cpu_ops
 
 # Known-answer tests of Threefry-2x32, 20 rounds (Random123's kat_vectors).
 KAT = [
@@ -36,7 +36,7 @@ def test_unrolled_rule_is_the_function_we_wrote():
 
 _DRAW = (
     "import jax, numpy as np, sys\n"
-    "from gancli import cpu_ops\n"
+    "from gancli.machine import cpu_ops\n"
     "if sys.argv[1] == '1': cpu_ops.unroll_threefry_on_cpu()\n"
     "k = jax.random.key(7)\n"
     "f = jax.jit(lambda k: (jax.random.normal(k, (300,)), jax.random.split(k, 3),"

@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     import jax
     import numpy as np
 
-    from gancli.jaxsetup import enable_compilation_cache
+    from gancli.machine.jaxsetup import enable_compilation_cache
 
     enable_compilation_cache()
 

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gancli.core import host
+from gancli.machine import host
 
 MATMUL_N = 2048
 PEAK_WARMUP_S = 1.0  # run the matmul this long before timing it (thread pool, clocks)
@@ -133,7 +133,7 @@ def tree_bytes(tree) -> int:
 
 
 def environment() -> dict:
-    """The run environment (`gancli.core.host.environment`) and the bench's own fields."""
+    """The run environment (`gancli.machine.host.environment`) and the bench's own fields."""
     return {
         **host.environment(),
         "device_kind": jax.devices()[0].device_kind,

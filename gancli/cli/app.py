@@ -73,8 +73,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 
 def _setup_jax() -> None:
-    from gancli.cpu_ops import unroll_threefry_on_cpu
-    from gancli.jaxsetup import (
+    from gancli.machine.cpu_ops import unroll_threefry_on_cpu
+    from gancli.machine.jaxsetup import (
         check_platforms,
         enable_compilation_cache,
         maybe_initialize_distributed,

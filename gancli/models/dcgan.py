@@ -39,7 +39,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gancli.cpu_ops import conv4x4_stride2, conv_transpose4x4_stride2
+from gancli.machine.cpu_ops import conv4x4_stride2, conv_transpose4x4_stride2
 
 
 def dcgan_normal(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:

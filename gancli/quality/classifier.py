@@ -30,8 +30,8 @@ import numpy as np
 import optax
 from flax import traverse_util
 
-from gancli.cpu_ops import conv3x3_stride2
-from gancli.jaxsetup import cache_root
+from gancli.machine.cpu_ops import conv3x3_stride2
+from gancli.machine.jaxsetup import cache_root
 
 #: Bumped whenever the architecture or the training recipe changes (invalidates caches).
 _CACHE_VERSION = 1
@@ -57,7 +57,7 @@ def _stage_channels(image_shape: tuple[int, int, int]) -> tuple[int, ...]:
 
 class _Conv3x3S2(nn.Module):
     """``nn.Conv(features, (3, 3), strides=2, padding="SAME")`` as slices and a matmul
-    (`gancli.cpu_ops.conv3x3_stride2` says why): same parameter shapes and init."""
+    (`gancli.machine.cpu_ops.conv3x3_stride2` says why): same parameter shapes and init."""
 
     features: int
 

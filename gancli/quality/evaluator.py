@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from gancli.core.host import to_host
 from gancli.core.step import GANProgram
 from gancli.data import Dataset
+from gancli.machine.host import to_host
 from gancli.quality import mixture as metrics
 
 EVAL_STREAM = 0x5EED  # folds a seed's key into its evaluation noise, apart from training

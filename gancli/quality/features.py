@@ -7,7 +7,7 @@ trained once on the labelled real images, no download):
   128-d feature space (the pre-ReLU output of the penultimate Dense layer).  This is an
   "FID-like" figure, **not** FID: its scale depends on the classifier, so it is only
   meaningful for comparing runs on the same data set (same cached classifier).
-* ``classes_covered`` -- the number of classes the classifier predicts *with confidence*
+* ``classes`` -- the number of classes the classifier predicts *with confidence*
   (probability >= :data:`CONFIDENT`, the rule of ``confident_frac``) for at least
   :data:`MODE_MIN_FRACTION` (20 of every 2,500) of the generated images, the image
   analogue of "modes covered" (a mode counts high-quality samples only, so noise that the
@@ -110,7 +110,7 @@ def image_quality(
     """Metrics of generated images against the real-data statistics:
 
     - ``fd``: Fréchet distance in classifier-feature space (lower is better);
-    - ``classes_covered``: classes predicted with probability >= CONFIDENT for
+    - ``classes``: classes predicted with probability >= CONFIDENT for
       >= max(1, MODE_MIN_FRACTION * N) samples;
     - ``class_kl``: KL(fake class histogram || real class histogram), both smoothed by
       ``kl_eps`` so it is finite (0 = same class balance; a single class of ten ~ 2.3);
@@ -141,7 +141,7 @@ def image_quality(
 
     return {
         "fd": fd,
-        "classes_covered": float(covered),
+        "classes": float(covered),
         "class_kl": class_kl,
         "inception_score": inception,
         "confident_frac": float(np.mean(confident)),

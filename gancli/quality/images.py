@@ -12,7 +12,7 @@ import numpy as np
 
 from gancli.data import Dataset
 
-# hq_frac: share of samples the classifier is confident about (image_metrics.CONFIDENT),
+# hq_frac: share of samples the classifier is confident about (features.CONFIDENT),
 # the image analogue of the 2-D share of samples near a mode.
 IMAGE_METRICS = ("fd", "classes", "class_kl", "inception_score", "hq_frac")
 PIXEL_METRICS = ("fd_pixels",)
@@ -51,7 +51,7 @@ class ImageScorer:
         q = self.im.image_quality(self.clf, self.real_stats, fake)
         return {
             "fd": float(q["fd"]),
-            "classes": int(q["classes_covered"]),
+            "classes": int(q["classes"]),
             "class_kl": float(q["class_kl"]),
             "inception_score": float(q["inception_score"]),
             "hq_frac": float(q["confident_frac"]),

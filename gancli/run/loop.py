@@ -20,9 +20,9 @@ import numpy as np
 
 from gancli import plots, stopping
 from gancli.config import Config
-from gancli.core.host import is_primary, to_host
 from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full, write_error
+from gancli.machine.host import is_primary, to_host
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files
 from gancli.run.progress import TrainProgress

@@ -18,8 +18,8 @@ from gancli import config as config_lib
 from gancli import data as data_lib
 from gancli import stopping
 from gancli.config import HOST_FIELDS, Config, ConfigError
-from gancli.core.host import environment, is_primary, to_host
 from gancli.core.step import GANProgram
+from gancli.machine.host import environment, is_primary, to_host
 from gancli.run import files, memory
 from gancli.run.checkpoint import CheckpointError
 from gancli.run.loop import RunResult, run_loop

@@ -10,8 +10,8 @@ import numpy as np
 
 from gancli import plots
 from gancli.config import ConfigError
-from gancli.core.host import to_host
 from gancli.errors import write_error
+from gancli.machine.host import to_host
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files, memory
 from gancli.run.checkpoint import CheckpointError

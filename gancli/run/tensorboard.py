@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli.core.host import is_primary
+from gancli.machine.host import is_primary
 from gancli.run.rundir import warn
 
 SYNC_S = 5.0  # at most this long between a logged value and its sync to disk
