@@ -80,3 +80,18 @@ def test_registry():
     assert float(LOSSES["wgan"].g_loss(fake)) == pytest.approx(0.25)
     assert float(LOSSES["wgan"].d_loss(real, fake)) == pytest.approx(-2.25)
     assert not LOSSES["gan"].critic
+
+
+def test_the_loss_table_and_the_loss_functions_name_the_same_losses():
+    """A loss is a row of the JAX-free table and a pair of functions: both or neither."""
+    from gancli.loss_table import LOSS_TABLE, with_role
+
+    assert list(LOSS_TABLE) == list(LOSSES)
+    for name, spec in LOSS_TABLE.items():
+        assert spec.critic == LOSSES[name].critic, name
+    assert with_role("gan") == ("gan", "nsgan") and with_role("wgan") == ("wgan",)
+    from gancli.config import LOSS_DEFAULTS, Config, resolve
+
+    assert LOSS_DEFAULTS["wgan"] == {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5}
+    cfg = resolve(Config(loss="wgan"))
+    assert (cfg.optimizer, cfg.lr_g, cfg.n_critic) == ("rmsprop", 5e-5, 5)

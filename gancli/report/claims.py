@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from gancli import stats
+from gancli.loss_table import with_role
 from gancli.quality.evaluator import JUDGED, REJECT
 from gancli.report import words
 from gancli.report.runs import at_step, budgets
@@ -33,8 +34,8 @@ from gancli.report.tracking import (
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 CONVERGED_HQ = 0.5  # a seed has converged when half its samples are high quality
-GAN_LOSSES = ("gan", "nsgan")  # the losses claim 2 is about
-WGAN = "wgan"
+GAN_LOSSES = with_role("gan")  # the losses claims 1 and 2 are about
+WGAN = with_role("wgan")[0]  # the critic loss claims 3 and 4 are about
 WEAK_VARIANTS = {  # what each weakened generator is, and whose
     "thin": "'thin': our 2-D manipulation, 1/8 of the MLP's width; the WGAN paper's own "
     "are for images",

@@ -16,26 +16,12 @@ import math
 
 import numpy as np
 
-# Per loss: field -> ("log_uniform", lo, hi) | ("choice", [values]). n_critic is structural
-# (a separate program per value); everything else is swept inside one program.
-SEARCH_SPACES: dict[str, dict[str, tuple]] = {
-    "gan": {
-        "lr_g": ("log_uniform", 1e-5, 1e-3),
-        "lr_d": ("log_uniform", 1e-5, 1e-3),
-        "beta1": ("choice", [0.5, 0.9]),
-    },
-    "nsgan": {
-        "lr_g": ("log_uniform", 1e-5, 1e-3),
-        "lr_d": ("log_uniform", 1e-5, 1e-3),
-        "beta1": ("choice", [0.5, 0.9]),
-    },
-    "wgan": {
-        "lr_g": ("log_uniform", 1e-5, 1e-3),
-        "lr_d": ("log_uniform", 1e-5, 1e-3),
-        "clip": ("log_uniform", 1e-3, 1e-1),
-        "n_critic": ("choice", [1, 5]),
-    },
-}
+from gancli.loss_table import LOSS_TABLE
+
+# Per loss: field -> ("log_uniform", lo, hi) | ("choice", [values]), from the loss table.
+# n_critic is structural (a separate program per value); everything else is swept inside
+# one program.
+SEARCH_SPACES: dict[str, dict[str, tuple]] = {n: s.search for n, s in LOSS_TABLE.items()}
 STRUCTURAL = ("n_critic",)
 TUNE_SEED_BASE = 1000  # tuning seeds are 1000, 1001, ...: never a comparison's seeds
 
