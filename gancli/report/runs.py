@@ -26,7 +26,7 @@ def load_runs(comparison, out: Path) -> dict[str, dict]:
             "summary": json.loads(rd.summary.read_text()),
             "metrics": read_jsonl(rd.metrics),
             "eval": read_jsonl(rd.eval_log),
-            "samples": np.load(rd.samples / "final.npy"),
+            "samples": rd.load_final_samples(),
         }
     return runs
 

@@ -305,11 +305,9 @@ def finish(
     seeds = summary["seeds"]
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
-    files.write_json(rd.summary, summary)
+    rd.write_summary(summary)
     # the final samples as arrays, for reports: all 2-D points, 64 images per seed
-    rd.samples.mkdir(exist_ok=True)
-    with files.atomic_path(rd.samples / "final.npy") as tmp:
-        np.save(tmp, x if data.mixture is not None else x[:, :64])
+    rd.write_final_samples(x if data.mixture is not None else x[:, :64])
     for i, label in enumerate(cfg.replicas):
         name = f"final_seed{label['seed']}.png"
         if cfg.sweep:

@@ -24,6 +24,7 @@ from typing import Any
 
 from gancli.config import ConfigError
 from gancli.errors import DISK_FULL, DiskFull, RunDirBusy, RunDirError
+from gancli.run import files
 from gancli.run.files import scan_jsonl, truncate_jsonl
 
 LOCK_NAME = ".gancli.lock"
@@ -344,6 +345,37 @@ class RunDir:
 
     def read_jsonl(self, name: str) -> list[dict]:
         return read_jsonl(self.path / name)
+
+    # ---- what a run leaves behind: its summary, final samples, studies' stages -------------
+    # (the only writer of these files: each is written whole, atomically)
+
+    final_samples = property(lambda self: self.path / "samples" / "final.npy")
+
+    def write_summary(self, summary: dict) -> None:
+        files.write_json(self.summary, summary)
+
+    def write_final_samples(self, x) -> None:
+        """The final samples as an array, for reports (fixed z, eval mode)."""
+        import numpy as np
+
+        self.samples.mkdir(parents=True, exist_ok=True)
+        with files.atomic_path(self.final_samples) as tmp:
+            np.save(tmp, x)
+
+    def load_final_samples(self):
+        import numpy as np
+
+        return np.load(self.final_samples)
+
+    def stage_file(self, steps: int) -> Path:
+        """A study's record of this run at `steps` (gancli reproduce's scores)."""
+        return self.path / f"reproduce_{steps:07d}.json"
+
+    def stage_files(self) -> list[Path]:
+        return sorted(self.path.glob("reproduce_*.json")) if self.path.is_dir() else []
+
+    def write_stage(self, steps: int, stage: dict) -> None:
+        files.write_json(self.stage_file(steps), stage)
 
     def cut_logs(self, last_step: int | None) -> None:
         """Logs end at `last_step` (None: only repair): they never run ahead of the

@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gancli import config as config_lib
 from gancli import presets, stats
 from gancli.config import Config, ConfigError
@@ -165,7 +163,8 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
     """Train (or resume) one variant to `steps` and score it with the paper's metrics. A
     run already trained past `steps` without this stage is refused (retraining it would
     destroy it), or with `force` retrained from scratch."""
-    stage_file = run_dir / f"reproduce_{steps:07d}.json"
+    rd = RunDir(run_dir)
+    stage_file = rd.stage_file(steps)
     cfg = preset.config_for(variant, steps, seeds)
     if stage_file.exists():
         stage = json.loads(stage_file.read_text())
@@ -186,7 +185,7 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
         log(f"{variant}: resuming from step {latest:,} to {steps:,}")
         result = runner.resume(run_dir, {"steps": steps}, quiet=quiet)
     wall = time.perf_counter() - t0
-    x = np.load(run_dir / "samples" / "final.npy")  # (S, eval_samples, 2), fixed z, eval mode
+    x = rd.load_final_samples()  # (S, eval_samples, 2), fixed z, eval mode
     from gancli.data import load as load_data
 
     mixture = load_data(cfg.dataset).mixture
@@ -204,7 +203,7 @@ def run_stage(preset: Preset, variant: str, budget: str, steps: int, run_dir: Pa
         "loss": cfg.loss,
         "config": _stored(cfg),
     }
-    files.write_json(stage_file, stage)
+    rd.write_stage(steps, stage)
     return files.json_safe(stage)  # as a rerun reads it back: null, not NaN
 
 
@@ -238,7 +237,7 @@ def plan_stages(preset: Preset, chosen: list[str], budget: str, out: Path, seeds
         saved = RunDir(run_dir).saved_config() if run_dir.is_dir() else None
         if saved is not None:
             diffs = config_differences(saved, wanted)
-        for f in sorted(run_dir.glob("reproduce_*.json")) if run_dir.is_dir() else []:
+        for f in RunDir(run_dir).stage_files():
             stage = json.loads(f.read_text())
             diffs += _stage_differences(stage, preset.config_for(v, stage["steps"], seeds))
         diffs = list(dict.fromkeys(diffs))
@@ -295,7 +294,7 @@ def write_report(preset: Preset, out: Path, budget: str) -> dict:
     from gancli.report.figures import plot_reproduce_trend
 
     stages = [files.json_safe(json.loads(f.read_text())) for v in preset.variants
-              for f in sorted((out / v).glob("reproduce_*.json"))]  # fmt: skip
+              for f in RunDir(out / v).stage_files()]  # fmt: skip
     trends = {v: trend(preset, v, out / v) for v in preset.variants if (out / v).is_dir()}
     trends = {v: t for v, t in trends.items() if t["steps"]}
     report = {
