@@ -178,10 +178,13 @@ def save_panels(
 def save_figure(fig, path: str | Path, dpi: int = 110, tight: bool = False) -> None:
     """Written atomically; `tight` crops the figure to what is drawn (never for image grids,
     which are drawn pixel for pixel)."""
+    from gancli.run.files import atomic_path
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     crop = dict(bbox_inches="tight", pad_inches=0.08) if tight else {}
-    fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png", **crop)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:  # the same writer as every other file
+            fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png", **crop)
+    finally:
+        plt.close(fig)

@@ -74,3 +74,38 @@ def test_eval_prints_its_table_within_80_columns(one_chunk_run, capsys, monkeypa
     assert "CI lo" not in "".join(table)  # one seed: no interval to show
     assert max(len(line) for line in table) <= 80 and "…" not in "".join(table)
     assert result.startswith(f"{out} at step 20: modes ")  # soft-wrapped: the terminal wraps it
+
+
+def test_a_report_directory_is_written_whole_by_one_writer(tmp_path):
+    import csv
+
+    from gancli.run.files import ReportDir
+
+    report = ReportDir(tmp_path / "rep")
+    rows = [{"run": "gan", "w1": 0.25}, {"run": "wgan, thin", "w1": 1.5}]
+    report.write_csv("summary.csv", rows)
+    with (tmp_path / "rep" / "summary.csv").open(newline="") as f:
+        assert list(csv.DictReader(f)) == [{"run": "gan", "w1": "0.25"},
+                                           {"run": "wgan, thin", "w1": "1.5"}]  # fmt: skip
+    report.write("report.md", "# old")
+    report.write("report.md", "# new")
+    assert (report / "report.md").read_text() == "# new"
+    assert sorted(p.name for p in report.path.iterdir()) == ["report.md", "summary.csv"]
+
+
+def test_a_figure_that_fails_to_save_leaves_nothing_behind(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gancli.plots import save_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    with pytest.raises(ValueError):
+        save_figure(fig, tmp_path / "plot.nosuchformat")
+    assert list(tmp_path.iterdir()) == []
+    fig, ax = plt.subplots()
+    save_figure(fig, tmp_path / "plot.png")
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]

@@ -9,14 +9,13 @@ by `render`; this module puts them together.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from gancli import data as data_lib
 from gancli import stats
 from gancli.report import claims, figures, render
 from gancli.report import runs as runs_lib
-from gancli.run.files import write_json
+from gancli.run.files import ReportDir
 
 # Published GAN rows for mode coverage, keyed by the dataset they were measured on (the
 # same radius and std) and counted as they count: a mode with >= 1 high-quality sample of
@@ -117,10 +116,8 @@ def write_report(comparison, out: Path, status: dict, escape: dict | None = None
              num_modes, anchors)  # fmt: skip
 
     rows = summary_rows(runs, names)
-    with (out / "summary.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    report = ReportDir(out)
+    report.write_csv("summary.csv", rows)
     table = {
         name: {
             "loss": run["loss"],
@@ -155,10 +152,9 @@ def write_report(comparison, out: Path, status: dict, escape: dict | None = None
         "claims": claim_list,
         "figures": {k: str(v.relative_to(out)) for k, v in paths.items()},
     }
-    write_json(out / "summary.json", result)
-    md = render.render_markdown(result, comparison)
-    (out / "report.md").write_text(md)
-    (out / "report.html").write_text(render.render_html(result, comparison, out))
+    report.write_json("summary.json", result)
+    report.write("report.md", render.render_markdown(result, comparison))
+    report.write("report.html", render.render_html(result, comparison, out))
     return result
 
 
@@ -167,5 +163,5 @@ def write_tuning(result: dict, out: Path) -> None:
     (out / "plots").mkdir(parents=True, exist_ok=True)
     figures.plot_budget_curves(result, out / "plots" / "budget_curve.png")
     figures.plot_sensitivity(result, out / "plots" / "sensitivity.png")
-    write_json(out / "tune.json", result)
-    (out / "tune.md").write_text(render.tuning_markdown(result))
+    ReportDir(out).write_json("tune.json", result)
+    ReportDir(out).write("tune.md", render.tuning_markdown(result))

@@ -148,3 +148,35 @@ def truncate_jsonl(path: Path, last_step: int | None = None) -> None:
         return
     text = "".join(json.dumps(s.rows[i]) + "\n" for i in keep)
     write_atomic(path, text)
+
+
+class ReportDir:
+    """A report directory's only writer (compare-losses, --tune, reproduce, the atlas):
+    every file written whole and atomically, so a reader or a kill never sees half of one;
+    figures go through `plots.save_figure`, which writes the same way."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def write(self, name: str, text: str) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path / name, text)
+        return self.path / name
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json(self.path / name, obj)
+        return self.path / name
+
+    def write_csv(self, name: str, rows: list[dict]) -> Path:
+        import csv
+        import io
+
+        buf = io.StringIO(newline="")
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [])
+        w.writeheader()
+        w.writerows(rows)
+        return self.write(name, buf.getvalue())

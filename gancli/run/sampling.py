@@ -84,7 +84,6 @@ def sample_to_files(run_dir, n, out_file, step=None, seed_index=0, all_seeds=Fal
             np.save(tmp, x)
             plots.save_panels(png, sets, titles, run.data.mixture)
     except OSError as e:
-        png.with_name(png.name + ".tmp").unlink(missing_ok=True)  # plots' own temporary
         raise write_error(str(e.filename or npy), e) from None
     return [png, npy]
 

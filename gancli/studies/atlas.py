@@ -286,7 +286,8 @@ def write_atlas(study: Study, out: Path) -> dict:
     from gancli.report.atlas import plot_atlas, render_atlas
 
     atlas = build_atlas(study, Path(out))
-    files.write_json(Path(out) / "atlas.json", atlas)
-    plot_atlas(atlas, Path(out) / "atlas.png")
-    files.write_atomic(Path(out) / "atlas.md", render_atlas(atlas))
+    report = files.ReportDir(out)
+    report.write_json("atlas.json", atlas)
+    plot_atlas(atlas, report / "atlas.png")
+    report.write("atlas.md", render_atlas(atlas))
     return files.json_safe(atlas)

@@ -250,7 +250,7 @@ def run_comparison(
     plan = plan_runs(runs, force)
     check_declared(comparison, out, force)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "comparison.toml").write_text(comparison_toml(comparison))
+    files.ReportDir(out).write("comparison.toml", comparison_toml(comparison))
     status = execute(plan, quiet, log)
     return report.write_report(comparison, out, status, run_probes(comparison, out))
 

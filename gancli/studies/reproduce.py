@@ -312,8 +312,8 @@ def write_report(preset: Preset, out: Path, budget: str) -> dict:
     if trends:
         report["figures"] = {"trend": "trend.png"}
         plot_reproduce_trend(report, out / "trend.png")
-    files.write_json(out / "report.json", report)
-    files.write_atomic(out / "report.md", report_markdown(report))
+    files.ReportDir(out).write_json("report.json", report)
+    files.ReportDir(out).write("report.md", report_markdown(report))
     return files.json_safe(report)
 
 
