@@ -114,90 +114,96 @@ def _after_write_failure(rd: RunDir, e: BaseException) -> RunDirError:
     )
 
 
-def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool):
-    cfg = program.cfg
-    if start >= cfg.steps:
-        return _already_finished(program, data, state, rd, start, quiet)
-    run_dir = rd.path
-    t_start = time.perf_counter()
-    evaluator = Evaluator(program, data)
-    data_array = program.put_data(data.array)
-    label = run_label(cfg, data.name)
-    bar = TrainProgress(label, start, cfg.steps, cfg.num_replicas, quiet)
-    replicas, n_rep = cfg.replicas, cfg.num_replicas  # {"seed": s, **swept values} each
-    diverged_seen: set[int] = set()
-    last: tuple = ()  # (step, samples, scores) of the latest evaluation
-    step = start
-    pending = None  # (end_step, metrics) of the chunk dispatched last
+class Recorder:
+    """What happens between chunks, apart from checkpoints: a finished chunk's metrics
+    logged (metrics.jsonl, TensorBoard, the progress bar) and its diverged seeds reported;
+    evaluations scored, logged and drawn. `last` holds the latest evaluation."""
 
-    def flush(p) -> None:
+    def __init__(self, program: GANProgram, data, rd: RunDir, bar: TrainProgress, events):
+        self.cfg, self.data, self.rd, self.bar, self.events = program.cfg, data, rd, bar, events
+        self.evaluator = Evaluator(program, data)
+        self.diverged: set[int] = set()
+        self.last: tuple = ()  # (step, samples, scores)
+
+    @property
+    def all_diverged(self) -> bool:
+        return len(self.diverged) == self.cfg.num_replicas
+
+    def chunk(self, end: int, m) -> None:
         """Log a finished chunk's metrics at log steps (every log_every, and the last) and
         report seeds that diverged in it."""
-        end, m = p
-        m = to_host(m)
+        cfg, m = self.cfg, to_host(m)
         now = round(time.time(), 3)  # wall-clock time, once the chunk's values are in
         div = np.asarray(m["diverged_at"])
         if end % cfg.log_every == 0 or end == cfg.steps:
-            rows = []
-            for i, label in enumerate(replicas):
-                vals = {k: finite_or_none(m[k][i]) for k in METRIC_NAMES}
-                rows.append({"step": end, **label, **vals, "diverged": bool(div[i] >= 0),
-                             "time": now})  # fmt: skip
-            append_jsonl(rd.metrics, rows)
-            events.scalars(rows)
-        for i in np.flatnonzero(div >= 0):
-            if int(i) not in diverged_seen:
-                diverged_seen.add(int(i))
-                what = "replicas" if cfg.sweep else "seeds"
-                bar.note(
-                    f"{cfg.replica_name(int(i))} diverged at step {int(div[i])} (non-finite loss "
-                    f"or parameters): frozen at its last finite state, "
-                    f"{n_rep - len(diverged_seen)} of {n_rep} {what} go on"
-                )
-        bar.update(end, _finite_mean(m["d_loss"]), _finite_mean(m["g_loss"]))
+            rows = [{"step": end, **label, **{k: finite_or_none(m[k][i]) for k in METRIC_NAMES},
+                     "diverged": bool(div[i] >= 0), "time": now}
+                    for i, label in enumerate(cfg.replicas)]  # fmt: skip
+            append_jsonl(self.rd.metrics, rows)
+            self.events.scalars(rows)
+        for i in (int(i) for i in np.flatnonzero(div >= 0) if int(i) not in self.diverged):
+            self.diverged.add(i)
+            left, what = cfg.num_replicas - len(self.diverged), "replicas" if cfg.sweep else "seeds"
+            self.bar.note(
+                f"{cfg.replica_name(i)} diverged at step {int(div[i])} (non-finite loss or "
+                f"parameters): frozen at its last finite state, {left} of {cfg.num_replicas} "
+                f"{what} go on"
+            )
+        self.bar.update(end, _finite_mean(m["d_loss"]), _finite_mean(m["g_loss"]))
 
-    def evaluate(at: int) -> None:
-        nonlocal last
-        x, scores = evaluator(state)
-        judged = evaluator.rejection(state, x)  # logged, not a quality metric
+    def evaluate(self, at: int, state) -> None:
+        cfg, data = self.cfg, self.data
+        x, scores = self.evaluator(state)
+        judged = self.evaluator.rejection(state, x)  # logged, not a quality metric
         div = np.asarray(to_host(state.diverged_at))
         now = round(time.time(), 3)
-        rows = []
-        for i, (replica, s) in enumerate(zip(replicas, scores, strict=True)):
-            diverged = bool(div[i] >= 0)
-            rows.append(
-                {
-                    "step": at,
-                    **replica,
-                    "diverged": diverged,
-                    **{k: finite_or_none(v) for k, v in (s | judged[i]).items()},
-                    "time": now,
-                }
-            )
-        append_jsonl(rd.eval_log, rows)
-        events.scalars(rows)
-        last = (at, x, scores)
+        pairs = enumerate(zip(cfg.replicas, scores, strict=True))
+        rows = [{"step": at, **replica, "diverged": bool(div[i] >= 0),
+                 **{k: finite_or_none(v) for k, v in (s | judged[i]).items()}, "time": now}
+                for i, (replica, s) in pairs]  # fmt: skip
+        append_jsonl(self.rd.eval_log, rows)
+        self.events.scalars(rows)
+        self.last = (at, x, scores)
         if not is_primary():
             return
-        png = rd.samples / f"step_{at:07d}.png"
-        plots.save_panels(
-            png,
-            list(x[:, :1000] if data.mixture is not None else x[:, :64]),
-            [cfg.replica_name(i) for i in range(n_rep)],
-            data.mixture,
-            suptitle=f"{label} step {at}",
-        )
-        events.image("samples", png, at)
+        png = self.rd.samples / f"step_{at:07d}.png"
+        plots.save_panels(png, list(x[:, :1000] if data.mixture is not None else x[:, :64]),
+                          [cfg.replica_name(i) for i in range(cfg.num_replicas)], data.mixture,
+                          suptitle=f"{self.bar.label} step {at}")  # fmt: skip
+        self.events.image("samples", png, at)
 
+    def final(self, step: int, state) -> tuple:
+        """The evaluation at `step` (made now if the last one was earlier)."""
+        if not self.last or self.last[0] != step:  # e.g. resumed at the final step
+            self.last = (step, *self.evaluator(state))
+        return self.last[1:]
+
+
+def _stopped(cfg: Config, rd: RunDir, step: int, state, stop, rec: Recorder) -> TrainingStopped:
+    if rec.all_diverged:
+        first = int(np.asarray(state.diverged_at).min())
+        return AllDiverged(f"every seed diverged (first at step {first}); the checkpoints in "
+                           f"{rd.path / 'checkpoints'} hold their last finite states")  # fmt: skip
+    name = signal.Signals(stop[0]).name
+    return Interrupted(stop[0], f"{name}: saved step {step} in {rd.path}; continue with "
+                                f"`gancli train --resume {rd.path}`")  # fmt: skip
+
+
+def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet: bool):
+    """One compiled call per chunk; between chunks the previous chunk's metrics are logged
+    (the device is already busy with the next), and at eval, checkpoint or stop points
+    everything is brought up to date first."""
+    cfg = program.cfg
+    if start >= cfg.steps:
+        return _already_finished(program, data, state, rd, start, quiet)
+    t_start, data_array = time.perf_counter(), program.put_data(data.array)
+    bar = TrainProgress(run_label(cfg, data.name), start, cfg.steps, cfg.num_replicas, quiet)
     # closing(bar): a failed write stops the progress display before its one line prints
-    with (
-        rd.checkpointer(keep=cfg.keep) as ck,
-        stopping.deferred() as stop,
-        contextlib.closing(bar),
-        EventFile(run_dir, cfg.swept, start) as events,
-    ):
+    with (rd.checkpointer(keep=cfg.keep) as ck, stopping.deferred() as stop,
+          contextlib.closing(bar), EventFile(rd.path, cfg.swept, start) as events):  # fmt: skip
+        rec, step, pending = Recorder(program, data, rd, bar, events), start, None
         if start == 0:
-            evaluate(0)
+            rec.evaluate(0, state)
         while step < cfg.steps:
             end = chunk_end(cfg, step)
             if step == start:  # compiled apart: a run of one chunk has a speed too
@@ -205,42 +211,24 @@ def _train_loop(program: GANProgram, data, state, rd: RunDir, start: int, quiet:
                 bar.restart_clock(step)
             state, m = program.run_chunk(end - step)(state, data_array)
             if pending is not None:
-                flush(pending)
+                rec.chunk(*pending)
             pending, step = (end, m), end
             at_eval = step % cfg.eval_every == 0 or step == cfg.steps
             at_ckpt = step % cfg.checkpoint_every == 0 or step == cfg.steps
-            all_diverged = len(diverged_seen) == n_rep
-            if at_eval or at_ckpt or stop or all_diverged:
-                flush(pending)
+            if at_eval or at_ckpt or stop or rec.all_diverged:
+                rec.chunk(*pending)
                 pending = None
-                all_diverged = len(diverged_seen) == n_rep
                 if at_eval:
-                    evaluate(step)
-                if at_ckpt or stop or all_diverged:
+                    rec.evaluate(step, state)
+                if at_ckpt or stop or rec.all_diverged:
                     ck.save(step, state, cfg)
-                if all_diverged:
+                if stop or rec.all_diverged:
                     ck.wait()
                     bar.close()
-                    first = int(np.asarray(state.diverged_at).min())
-                    raise AllDiverged(
-                        f"every seed diverged (first at step {first}); the checkpoints in "
-                        f"{run_dir / 'checkpoints'} hold their last finite states"
-                    )
-                if stop:
-                    ck.wait()
-                    bar.close()
-                    name = signal.Signals(stop[0]).name
-                    raise Interrupted(
-                        stop[0],
-                        f"{name}: saved step {step} in {run_dir}; continue with "
-                        f"`gancli train --resume {run_dir}`",
-                    )
+                    raise _stopped(cfg, rd, step, state, stop, rec)
         bar.close()
-    wall = time.perf_counter() - t_start
-    if not last or last[0] != step:  # e.g. resumed at the final step
-        last = (step, *evaluator(state))
-    _, x, scores = last
-    return finish(rd, cfg, data, step, state, x, scores, wall, bar.rate)
+    x, scores = rec.final(step, state)
+    return finish(rd, cfg, data, step, state, x, scores, time.perf_counter() - t_start, bar.rate)
 
 
 def _already_finished(program: GANProgram, data, state, rd: RunDir, step: int, quiet: bool):
@@ -305,17 +293,12 @@ def finish(
     seeds = summary["seeds"]
     if not is_primary():
         return RunResult(run_dir, cfg, step, seeds, summary, wall)
-    rd.write_summary(summary)
-    # the final samples as arrays, for reports: all 2-D points, 64 images per seed
-    rd.write_final_samples(x if data.mixture is not None else x[:, :64])
+    # the final samples: all 2-D points, 64 images per seed, and one picture per seed
+    pictures = []
     for i, label in enumerate(cfg.replicas):
         name = f"final_seed{label['seed']}.png"
         if cfg.sweep:
             name = f"final_point{i // cfg.seeds}_seed{label['seed']}.png"
-        plots.save_panels(
-            rd.samples / name,
-            [x[i]],
-            [f"{cfg.loss} {cfg.replica_name(i)}, step {step}"],
-            data.mixture,
-        )
+        pictures.append((name, x[i], f"{cfg.loss} {cfg.replica_name(i)}, step {step}"))
+    rd.write_end(summary, x if data.mixture is not None else x[:, :64], pictures, data.mixture)
     return RunResult(run_dir, cfg, step, seeds, summary, wall)

@@ -362,6 +362,16 @@ class RunDir:
         with files.atomic_path(self.final_samples) as tmp:
             np.save(tmp, x)
 
+    def write_end(self, summary: dict, x, pictures: list[tuple], mixture=None) -> None:
+        """The end of a run: summary.json, the final samples (`x`) and a picture per
+        (file name, samples, title) over the data."""
+        from gancli import plots
+
+        self.write_summary(summary)
+        self.write_final_samples(x)
+        for name, xs, title in pictures:
+            plots.save_panels(self.samples / name, [xs], [title], mixture)
+
     def load_final_samples(self):
         import numpy as np
 
