@@ -1,6 +1,6 @@
 """The optimizers as their reference implementations define them, every constant written out.
 
-Library defaults are not trusted where a paper fixes the rule: `tests/test_optimizers.py`
+Library defaults are not trusted where a paper fixes the rule: `tests/core/test_optimizers.py`
 checks each against the update written out by hand from the reference's documentation.
 Each is wrapped in `optax.inject_hyperparams`, so its learning rate and betas live in its
 state: a sweep gives every replica its own (`with_hparams`), in one program.

@@ -6,7 +6,7 @@ any power of two >= 8 works (8: k=1, 16: k=2, 32: k=3, 64: k=4). Following the p
   * batchnorm in most layers, but NOT on G's output layer and NOT on D's input layer;
   * ReLU in G with a tanh output; LeakyReLU(0.2) in D, whose last layer is linear.
 
-Layer names (checked by tests/test_dcgan.py):
+Layer names (checked by tests/models/test_dcgan.py):
   G: project (Dense z -> 4*4*features*2^(k-1)), then for i = 0..k-1:  bn_i -> relu -> deconv_i.
      bn_i normalises the input of deconv_i (bn_0 follows `project`, bn_i follows deconv_{i-1});
      the output of the last deconv_{k-1} goes straight to tanh: no bn_k.
@@ -26,7 +26,7 @@ all the gradient convolutions autodiff produces -- 10-20x slower inside a while 
 (`lax.scan`, `fori_loop`) than in straight-line code (in the compiled loop body they keep
 non-canonical dimension layouts, e.g. dim_labels=f01b_i01o->01bf, that outside a loop are
 rewritten into the fast form), and the training core runs a whole chunk of steps as one scan
-(D's updates are a fori_loop too). Matmuls have no such cliff. tests/test_dcgan.py checks
+(D's updates are a fori_loop too). Matmuls have no such cliff. tests/models/test_dcgan.py checks
 forward and gradients against the flax layers.
 """
 

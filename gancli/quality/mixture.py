@@ -9,7 +9,7 @@ W1 to the data uses every sample: the exact (optimal-matching) W1 between each b
 `W1_POINTS` samples and a stratified data reference of the same size, averaged over the
 blocks. Empirical W1 is biased upward at any finite size, and more so for smaller
 samples: the same estimator applied to real data samples gives its floor (`w1_floor`:
-ring8 0.12, grid25 0.27, ring8-pacgan 0.06; checked in `tests/test_metrics.py`), mostly
+ring8 0.12, grid25 0.27, ring8-pacgan 0.06; checked in `tests/quality/test_metrics.py`), mostly
 the multinomial imbalance of 500 samples over the modes, the best any generator can score
 on it. An exact W1 on all 2,500 at once has a lower floor (ring8 0.047, grid25 0.14,
 ring8-pacgan 0.023) and costs ~10x the blocks (scipy's assignment solver): the blocks are

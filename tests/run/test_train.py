@@ -78,7 +78,7 @@ def test_n_critic_updates_per_generator_update():
 
 
 def test_a_nan_in_one_seed_marks_only_that_seed():
-    # NaN from step 0; a seed diverging mid-run: tests/test_wiring.py
+    # NaN from step 0; a seed diverging mid-run: tests/core/test_wiring.py
     cfg = tiny(seeds=3)
     p = GANProgram.build(cfg, RING)
     clean = p.init()

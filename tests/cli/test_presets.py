@@ -10,7 +10,7 @@ from gancli import presets
 from gancli.cli import main
 from gancli.config import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_presets_lists_every_shipped_file_with_its_kind(capsys):

@@ -11,7 +11,7 @@ from gancli.report import claims
 from gancli.report.runs import load_runs, metric_names
 from gancli.studies import compare
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RING8 = ROOT / "docs" / "results" / "atlas" / "ring8"
 
 

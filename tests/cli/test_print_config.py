@@ -6,7 +6,7 @@ from gancli import config as config_lib
 from gancli.cli import main
 from gancli.config import FIELD_HELP, FIELDS
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "config.md"
 
 
 def test_every_field_has_a_meaning_and_docs_config_md_is_current():

@@ -114,7 +114,7 @@ def sharded_run(tmp_path_factory):
     env["XLA_FLAGS"] = (
         env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
     ).strip()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(out)],
@@ -212,7 +212,7 @@ def test_two_processes_train_like_one(tmp_path):
     """`gancli train` as 2 CPU processes under jax.distributed (the README's variables):
     one seed per process, process 0 writes the logs, the checkpoint restores, and the
     metrics equal a single-process run's to float32 rounding."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     base = dict(os.environ, JAX_PLATFORMS="cpu")
     base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), base.get("PYTHONPATH")]))
     address = f"127.0.0.1:{_free_port()}"

@@ -10,7 +10,7 @@ from gancli.cli.app import print_json
 from gancli.run import files
 from gancli.studies.compare import config_differences
 from tests.conftest import tiny
-from tests.test_reproduce import _tiny_preset
+from tests.studies.test_reproduce import _tiny_preset
 
 
 def test_reproduce_refuses_a_stored_variant_with_other_settings(tmp_path, capsys):

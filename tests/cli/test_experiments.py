@@ -7,7 +7,7 @@ import pytest
 from gancli import config as config_lib
 from gancli.studies import compare
 
-FILES = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
+FILES = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
 
 
 def test_there_are_experiment_files():

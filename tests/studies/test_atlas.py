@@ -15,7 +15,7 @@ from gancli.config import ConfigError
 from gancli.report.atlas import cell_text, render_atlas
 from gancli.studies import atlas
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def mk_test(label, p_adj, significant, diff=None, lo=None, hi=None):

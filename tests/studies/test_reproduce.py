@@ -26,7 +26,7 @@ from gancli.quality.paper import hq_histogram, paper_quality, reverse_kl
 from gancli.report import reproduce as report_reproduce
 from gancli.studies import reproduce
 
-PRESETS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "reproduce").glob("*.toml"))
+PRESETS = sorted((Path(__file__).resolve().parents[2] / "experiments" / "reproduce").glob("*.toml"))
 
 # ---- maxout -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from gancli.bench import table as bench_table
 from gancli.cli import tables
 from gancli.quality.images import IMAGE_METRICS, PIXEL_METRICS
 from gancli.quality.mixture import MIXTURE_METRICS
-from tests.test_bench import _result as bench_result
+from tests.bench.test_bench import _result as bench_result
 
 # Values as wide as `.4g` prints them, and a seed that diverged late in a long run.
 WIDE = [1.234e-05, 0.0001234, 12345.0, -0.001234, 1.0]
