@@ -38,7 +38,7 @@ test-all: $(STAMP)
 # Kill training at random moments (SOAK_KILLS, SOAK_SEED), resume each time, and compare
 # with an uninterrupted run bit for bit; a few minutes.
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m slow -s tests/run/test_faults.py -k soak
+	$(BIN)/python -m pytest -m slow -s tests/run/faults/test_soak.py
 
 # Mutation testing (docs/mutants.md): each module's mutants against its own tests
 # (mutants/map.toml), in a scratch copy of the checkout; an hour or more on 2 cores.
