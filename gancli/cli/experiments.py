@@ -15,17 +15,16 @@ from gancli.cli.options import (
     Json,
     Quiet,
     Set,
+    config_flags,
     examples,
     force,
     overrides,
-    setting,
 )
 from gancli.cli.tables import comparison_tables, metric_table, result_line, rows_table
 from gancli.config import LOSS_NAMES, ConfigError
 from gancli.run.rundir import check_creatable, fresh_run_dir
 
-# gancli.studies.reproduce.BUDGETS, which imports JAX; a test keeps the two equal
-BUDGETS = ("reduced", "full")
+BUDGETS = config_lib.REPRODUCE_BUDGETS
 
 EXAMPLE_TRAIN = examples(
     "gancli train --loss nsgan --dataset ring8 --seeds 4 --steps 5000",
@@ -40,30 +39,9 @@ EXAMPLE_TRAIN = examples(
 
 
 @app.command(short_help="Train a GAN over many seeds; write a run directory.", epilog=EXAMPLE_TRAIN)
+@config_flags("train", sweep=True)
 def train(
-    loss: setting("loss") = None,
-    dataset: setting("dataset") = None,
-    steps: setting("steps") = None,
-    seeds: setting("seeds") = None,
-    seed: setting("seed") = None,
-    clip: setting("clip", sweep=True) = None,
-    n_critic: setting("n_critic") = None,
-    batch_size: setting("batch_size") = None,
-    lr_g: setting("lr_g", sweep=True) = None,
-    lr_d: setting("lr_d", sweep=True) = None,
-    beta1: setting("beta1", sweep=True) = None,
-    beta2: setting("beta2", sweep=True) = None,
-    optimizer: setting("optimizer") = None,
-    z_dim: setting("z_dim") = None,
-    hidden: setting("hidden") = None,
-    depth: setting("depth") = None,
-    generator_variant: setting("generator_variant") = None,
-    critic_boost: setting("critic_boost") = None,
-    image_size: setting("image_size") = None,
-    log_every: setting("log_every") = None,
-    eval_every: setting("eval_every") = None,
-    checkpoint_every: setting("checkpoint_every") = None,
-    keep: setting("keep") = None,
+    flags: dict,
     sets: Set = None,
     config: ConfigFile = None,
     out_dir: Annotated[
@@ -99,7 +77,7 @@ def train(
     """Train a GAN over many seeds at once and write a run directory."""
     from gancli.run import runner
 
-    flags = overrides(locals(), sets)
+    flags = overrides(flags, sets)
     if from_step is not None and resume is None:
         raise ConfigError("--from-step needs --resume RUN_DIR")
     if resume is not None:
@@ -147,23 +125,13 @@ def train(
         "gancli compare-losses --dataset digits --losses nsgan,wgan --steps 2000",
     ),
 )
+@config_flags("compare-losses", COMPARE)
 def compare_losses(
-    dataset: setting("dataset", COMPARE) = None,
+    flags: dict,
     losses: Annotated[
         str | None,
         typer.Option(help=f"Comma-separated losses.  [default: {','.join(LOSS_NAMES)}]"),
     ] = None,
-    steps: setting("steps", COMPARE) = None,
-    seeds: setting("seeds", COMPARE) = None,
-    seed: setting("seed", COMPARE) = None,
-    batch_size: setting("batch_size", COMPARE) = None,
-    z_dim: setting("z_dim", COMPARE) = None,
-    hidden: setting("hidden", COMPARE) = None,
-    depth: setting("depth", COMPARE) = None,
-    clip: setting("clip", COMPARE) = None,
-    n_critic: setting("n_critic", COMPARE) = None,
-    log_every: setting("log_every", COMPARE) = None,
-    eval_every: setting("eval_every", COMPARE) = None,
     sets: Set = None,
     escape_steps: Annotated[
         int | None,
@@ -196,7 +164,7 @@ def compare_losses(
     """Train every loss over the same seeds and data; report and test the theory's claims."""
     from gancli.studies import compare
 
-    flags = overrides(locals(), sets)
+    flags = overrides(flags, sets)
     if "loss" in flags:
         raise ConfigError("compare-losses trains every loss of --losses: drop --set loss")
     if tune is not None and tune < 2:

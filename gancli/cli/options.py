@@ -106,18 +106,45 @@ def settings(values: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def overrides(values: dict[str, Any], sets: list[str] | None) -> dict[str, Any]:
-    """The Config fields a command was given (its `locals()`): the --set values, then the
-    flags on top of them; a swept flag's comma-separated list becomes a list."""
+def overrides(flags: dict[str, Any], sets: list[str] | None) -> dict[str, Any]:
+    """The Config fields a command was given: the --set values, then the flags on top of
+    them (those given: not None); a swept flag's comma-separated list becomes a list."""
     from gancli.sweep import parse_list
 
-    flags = {}
-    for name, v in values.items():
-        if name not in config_lib.FIELDS or v is None:
+    given = {}
+    for name, v in flags.items():
+        if v is None:
             continue
         swept = isinstance(v, str) and name in SWEEPABLE
-        flags[name] = parse_list(v, "--" + name.replace("_", "-")) if swept else v
-    return {**settings(sets), **flags}
+        given[name] = parse_list(v, "--" + name.replace("_", "-")) if swept else v
+    return {**settings(sets), **given}
+
+
+def config_flags(command: str, base: Config = TRAIN, sweep: bool = False):
+    """Give a command the flags of `config.FLAGS[command]`, each built by `setting` from
+    the field's type, choices and help; the command receives them as one `flags` dict
+    (field -> value or None), not as parameters of its own. They come first in --help."""
+    import functools
+    import inspect
+
+    names = config_lib.FLAGS[command]
+
+    def decorate(fn):
+        own = [p for p in inspect.signature(fn).parameters.values() if p.name != "flags"]
+        made = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                  annotation=setting(n, base, sweep)) for n in names]  # fmt: skip
+
+        @functools.wraps(fn)
+        def command_fn(**kwargs):
+            return fn(flags={n: kwargs.pop(n) for n in names}, **kwargs)
+
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        command_fn.__signature__ = inspect.Signature(made + own)
+        del command_fn.__wrapped__  # typer reads the signature above, not fn's
+        command_fn.__annotations__ = {p.name: p.annotation for p in made + own}
+        return command_fn
+
+    return decorate
 
 
 Set = Annotated[

@@ -33,7 +33,7 @@ from gancli.report.reproduce import inside, report_markdown  # noqa: F401 (insid
 from gancli.run import files, runner
 from gancli.run.rundir import RunDir
 
-BUDGETS = ("reduced", "full")
+BUDGETS = config_lib.REPRODUCE_BUDGETS
 VARIANT_KEYS = ("full_steps", "reduced_steps")
 CI_LEVEL = 0.95
 

@@ -107,3 +107,28 @@ def test_eval_quiet_prints_its_one_line_result(run, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert out.startswith(f"{run} at step 20: modes ") and "(1 seed, 0 diverged)" in out
+
+
+@pytest.mark.parametrize("command", ["train", "compare-losses"])
+def test_a_commands_config_flags_are_those_config_declares_and_reach_the_config(command):
+    """The flags are built from config.FLAGS; each one given lands in the command's flags."""
+    import typer.main
+
+    from gancli.cli.app import app
+    from gancli.config import FIELDS, FLAGS
+
+    cmd = typer.main.get_command(app).commands[command]
+    names = [p.name for p in cmd.params if p.param_type_name == "option"]
+    assert names[: len(FLAGS[command])] == list(FLAGS[command])
+    assert set(FLAGS[command]) <= set(FIELDS)
+
+
+def test_a_flag_reaches_the_config_it_names(capsys):
+    import tomllib
+
+    args = ["train", "--loss", "wgan", "--clip", "0.02", "--n-critic", "3", "--depth", "2",
+            "--set", "beta2=0.9", "--print-config"]  # fmt: skip
+    assert main(args) == 0
+    cfg = tomllib.loads(capsys.readouterr().out)
+    assert (cfg["loss"], cfg["clip"], cfg["n_critic"], cfg["depth"], cfg["beta2"]) == (
+        "wgan", 0.02, 3, 2, 0.9)  # fmt: skip
