@@ -21,136 +21,29 @@ from dataclasses import replace
 import numpy as np
 
 from gancli import stats
-from gancli.loss_table import with_role
 from gancli.quality.evaluator import JUDGED, REJECT
 from gancli.report import words
+
+# `claims` is where reports and tests find every claim and the verdicts' names
+from gancli.report.claims_wgan import claim_robustness, claim_tracking  # noqa: F401, E402
 from gancli.report.runs import at_step, budgets
-from gancli.report.tracking import (
-    cross_seed_ci,
-    cross_seed_test,
-    estimate_and_quality,
-    within_run_rhos,
+from gancli.report.verdicts import (  # noqa: F401, E402
+    CONVERGED_HQ,
+    GAN_LOSSES,
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    WEAK_VARIANTS,
+    WGAN,
+    _claim,
+    coverage_metric,
+    decide,
+    descriptive,
+    distance_metric,
+    headline,
+    primary_row,
+    quality_metric,
 )
-
-SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
-CONVERGED_HQ = 0.5  # a seed has converged when half its samples are high quality
-GAN_LOSSES = with_role("gan")  # the losses claims 1 and 2 are about
-WGAN = with_role("wgan")[0]  # the critic loss claims 3 and 4 are about
-WEAK_VARIANTS = {  # what each weakened generator is, and whose
-    "thin": "'thin': our 2-D manipulation, 1/8 of the MLP's width; the WGAN paper's own "
-    "are for images",
-    "nobn-const": "'nobn-const': the WGAN paper's DCGAN generator without batchnorm and with "
-    "constant filters",
-    "mlp": "'mlp': the WGAN paper's 4 x 512 ReLU MLP generator",
-}
-
-
-# ---- which metric, which verdict -----------------------------------------------------------
-
-
-def distance_metric(names: list[str]) -> str:
-    """The lower-is-better distance to the data: W1 (2-D) or the Fréchet distance (images)."""
-    return next(m for m in ("w1", "fd", "fd_pixels") if m in names)
-
-
-def coverage_metric(names: list[str]) -> str | None:
-    return next((m for m in ("modes", "classes") if m in names), None)
-
-
-def quality_metric(names: list[str]) -> str | None:
-    """Higher is better: the share of samples that look like data (near a mode; for
-    images, classified with confidence)."""
-    return "hq_frac" if "hq_frac" in names else None
-
-
-def headline(by_budget: list[dict], primary: int | None) -> str:
-    """'supported at the primary budget (5000 steps)', 'not run: needs wgan (...)', or why
-    there is no verdict."""
-    row = primary_row(by_budget, primary)
-    if row is None:
-        return f"inconclusive: no evaluation at the primary budget ({primary} steps)"
-    if row.get("why", "").startswith("not run"):
-        return row["why"]
-    return f"{row['verdict']} at the primary budget ({row['budget']} steps)"
-
-
-def descriptive(by_budget: list[dict], primary: int | None) -> str:
-    """Where each verdict holds among the other budgets (descriptive, not the verdict)."""
-    others = [b for b in by_budget if b["budget"] != primary]
-    if not others:
-        return ""
-    order = [b["budget"] for b in by_budget]
-    parts = []
-    for verdict in (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE):
-        steps = [b["budget"] for b in others if b["verdict"] == verdict]
-        if steps:
-            parts.append(f"{verdict} at {_ranges(steps, order)}")
-    return "; ".join(parts)
-
-
-def _ranges(chosen: list[int], order: list[int]) -> str:
-    """Consecutive budgets (in `order`) as 'a-b', others listed."""
-    idx = sorted(order.index(s) for s in chosen)
-    groups, start = [], idx[0]
-    for a, b in zip(idx, [*idx[1:], None], strict=True):
-        if b != a + 1:
-            groups.append(str(order[start]) if start == a else f"{order[start]}-{order[a]}")
-            start = b
-    return ", ".join(groups) + " steps"
-
-
-def primary_row(by_budget: list[dict], primary: int | None) -> dict | None:
-    if primary is None and by_budget:
-        return by_budget[-1]
-    return next((b for b in by_budget if b["budget"] == primary), None)
-
-
-def _claim(text: str, how: str, by_budget: list[dict], figures: dict, primary) -> dict:
-    row = primary_row(by_budget, primary)
-    if row is None:
-        row = {"verdict": INCONCLUSIVE, "why": f"no evaluation at the primary budget {primary}"}
-    return {
-        "claim": text,
-        "verdict": row["verdict"],  # at the primary budget
-        "why": row["why"],
-        "primary_budget": primary if primary is not None else row.get("budget"),
-        "headline": headline(by_budget, primary),
-        "descriptive": descriptive(by_budget, primary),
-        "by_budget": by_budget,
-        "how": how,
-        "figures": figures,
-    }
-
-
-def decide(
-    forward: list[stats.Test],
-    reverse: list[stats.Test],
-    said: str,
-    forward_all: bool = True,
-    reverse_all: bool = False,
-) -> tuple[str, str, dict]:
-    """A verdict from two families of tests, each Holm-adjusted: `forward` for the claim,
-    `reverse` against it. Not supported when any reverse test (every one, with
-    reverse_all) is significant after adjustment; supported when every forward test (any,
-    with forward_all=False) is; otherwise inconclusive with each forward test's reason."""
-    forward, reverse = stats.holm(forward), stats.holm(reverse)
-    fwd_ok = [t.significant for t in forward]
-    rev_ok = [t.significant for t in reverse]
-    tests = {
-        "forward": [t.to_dict() for t in forward],
-        "reverse": [t.to_dict() for t in reverse],
-        "rule": {
-            "forward": "all" if forward_all else "any",
-            "reverse": "all" if reverse_all else "any",
-        },  # fmt: skip
-    }
-    if rev_ok and (all(rev_ok) if reverse_all else any(rev_ok)):
-        return NOT_SUPPORTED, said, tests
-    if fwd_ok and (all(fwd_ok) if forward_all else any(fwd_ok)):
-        return SUPPORTED, said, tests
-    reasons = [t.inconclusive_reason for t in forward if not t.significant]
-    return INCONCLUSIVE, f"{said}; {'; '.join(dict.fromkeys(reasons))}", tests
-
 
 # ---- claim 1: the minimax gradient vanishes -----------------------------------------------
 
@@ -407,146 +300,3 @@ def coverage_histogram(runs: dict, coverage: str, num_modes: int, primary=None) 
         if v.size:
             out[name] = [float(np.mean(v <= k)) for k in range(num_modes + 1)]
     return out
-
-
-# ---- claim 3: the WGAN loss tracks quality ------------------------------------------------
-
-
-def claim_tracking(runs: dict, distance: str, primary) -> dict:
-    """3. The WGAN critic's loss tracks sample quality; the other losses' do not."""
-    text = "The WGAN critic's loss tracks sample quality; the other losses' do not."
-    names = [n for n, r in runs.items() if not r["weak"]]
-    wgan = next((n for n in names if runs[n]["loss"] == WGAN), None)
-    others = [n for n in names if n != wgan]
-    all_steps = budgets(runs)
-    by_budget = []
-    for b in all_steps:
-        steps = [t for t in all_steps if t <= b]
-        data = {n: estimate_and_quality(runs[n], distance, steps) for n in names}
-        within = {n: within_run_rhos(*data[n]) for n in names}
-        cross = {n: cross_seed_ci(*data[n]) for n in names}
-        row: dict = {
-            "budget": b,
-            "runs": {
-                n: {"within_run_rho": stats.mean_ci(within[n]).to_dict(),
-                    "cross_seed_rho": cross[n].to_dict()}
-                for n in names
-            },
-        }  # fmt: skip
-        if wgan is None or not others:
-            ran = sorted(runs[n]["loss"] for n in names)
-            needed = [WGAN] if wgan is None else ["another loss"]
-            row |= {"verdict": INCONCLUSIVE, "why": words.not_run(needed, ran)}
-            by_budget.append(row)
-            continue
-        forward, reverse, said = [], [], []
-        for other in others:
-            for a, b, out in ((wgan, other, forward), (other, wgan, reverse)):
-                out += [replace(stats.mann_whitney(within[a], within[b], "greater"),
-                                label=f"{a} tracks better than {b}: within-run rho"),
-                        replace(cross_seed_test(data[a], data[b]),
-                                label=f"{a} tracks better than {b}: cross-seed rho")]  # fmt: skip
-        forward, reverse = stats.holm(forward), stats.holm(reverse)
-        fwd = iter(forward)
-        for other in others:
-            t_within, t_cross = next(fwd), next(fwd)
-            said.append(
-                f"vs {other}: within-run rho {stats.mean_ci(within[wgan])} vs "
-                f"{stats.mean_ci(within[other])} ({t_within.describe()}); cross-seed rho "
-                f"{cross[wgan]} vs {cross[other]} ({t_cross.describe()})"
-            )
-        verdict, why, tests = decide(forward, reverse, "; ".join(said))
-        if verdict == NOT_SUPPORTED:
-            against = sum(t.significant for t in reverse)
-            why = f"another loss tracks significantly better on {against} test(s): {why}"
-        row |= {"verdict": verdict, "why": why, "tests": tests}
-        by_budget.append(row)
-    how = (
-        "Two measures per loss, with -L_D the critic's/discriminator's divergence estimate "
-        "logged at each evaluation step. Within a run (the WGAN paper's evidence): per seed, "
-        f"the Spearman correlation over the evaluation steps up to the budget between -L_D and "
-        f"{distance}; mean with a 95% t interval over seeds; compared by a one-sided "
-        "Mann-Whitney test. Time removed (does the loss tell you which run is better?): at "
-        f"each step the Spearman correlation across seeds between -L_D and {distance}, "
-        "averaged over the steps; its 95% interval by the leave-one-seed-out jackknife (on "
-        "Fisher's z); compared by a one-sided permutation test that re-splits the seeds of "
-        "the two losses (values ranked within each loss and step first, so the losses' "
-        "different scales do not matter). Seeds are not paired across losses in either "
-        "measure. 'supported' needs wgan above every other loss on both measures (Holm over "
-        f"the 2 x {max(len(others), 1)} tests, p < {stats.ALPHA}); 'not supported' needs "
-        "another loss significantly above wgan on one of them (Holm over the reverse tests)."
-    )
-    return _claim(text, how, by_budget, {}, primary)
-
-
-# ---- claim 4: WGAN survives a weaker generator --------------------------------------------
-
-
-def claim_robustness(runs: dict, distance: str, variants, primary) -> dict:
-    """4. WGAN survives a weaker generator better than the other losses: closer to the data
-    *and* more samples that look like data, against every other loss, with every weakened
-    generator that was run (the WGAN paper made it with two on images)."""
-    variants = (variants,) if isinstance(variants, str) else tuple(variants or ())
-    what = "; ".join(WEAK_VARIANTS.get(v, v) for v in variants)
-    text = "WGAN is more robust when the generator is made weaker" + (
-        f" ({what})." if variants else " (not run: no weak-generator runs)."
-    )
-    weak = {(r.get("variant") or (variants + ("weak",))[0], r["loss"]): r
-            for r in runs.values() if r["weak"]}  # fmt: skip
-    quality = quality_metric(sorted({k for r in runs.values() for row in r["eval"] for k in row}))
-    by_budget = []
-    for b in budgets(runs):
-        q = {key: at_step(run, b, distance) for key, run in weak.items()}
-        good = {key: at_step(run, b, quality) for key, run in weak.items()} if quality else {}
-        rows = {
-            f"{loss}-{v}": {f"{distance}_weak": stats.mean_ci(q[v, loss]).to_dict(),
-                   **({f"{quality}_weak": stats.mean_ci(good[v, loss]).to_dict()}
-                      if quality else {})}
-            for v, loss in weak
-        }  # fmt: skip
-        row: dict = {"budget": b, "runs": rows}
-        missing = [v for v in variants if (v, WGAN) not in weak
-                   or not any(k[0] == v and k[1] != WGAN for k in weak)]  # fmt: skip
-        if not weak or missing:
-            losses = sorted({loss for _, loss in weak})
-            need = ["a weak wgan" if WGAN not in losses else "another weak generator"]
-            row |= {"verdict": INCONCLUSIVE, "why": words.not_run(need, losses)}
-            by_budget.append(row)
-            continue
-        said = "; ".join(
-            f"{loss}-{v}: {distance} {stats.mean_ci(q[v, loss])}"
-            + (f", {quality} {stats.mean_ci(good[v, loss])}" if quality else "")
-            for v, loss in weak
-        )
-        forward, reverse = [], []
-        for v, o in (k for k in weak if k[1] != WGAN):
-            w, x = f"{WGAN}-{v}", f"{o}-{v}"
-            pairs = [(q[v, o], q[v, WGAN], f"{w} closer than {x}: {distance}",
-                      f"{x} closer than {w}: {distance}")]  # fmt: skip
-            if quality:
-                pairs.append((good[v, WGAN], good[v, o], f"{w} more {quality} than {x}",
-                              f"{x} more {quality} than {w}"))  # fmt: skip
-            for hi, lo, fwd, rev in pairs:
-                forward.append(replace(stats.mann_whitney(hi, lo, "greater"), label=fwd))
-                reverse.append(replace(stats.mann_whitney(lo, hi, "greater"), label=rev))
-        verdict, why, tests = decide(forward, reverse, f"with the weak generator: {said}")
-        if verdict == NOT_SUPPORTED:
-            why += "; another weak generator is significantly better: " + ", ".join(
-                f"{t['label']} p = {t['p']:.3g} (Holm {t['p_adj']:.3g})"
-                for t in tests["reverse"]
-                if t["significant"]
-            )
-        row |= {"verdict": verdict, "why": why, "tests": tests}
-        by_budget.append(row)
-    measures = f"{distance}" + (f" and {quality}" if quality else "")
-    how = (
-        f"Every loss trained again with each weakened generator ({', '.join(variants)}; same "
-        f"seeds, data and settings). At each budget, per seed, {measures} of the weak runs. "
-        f"'supported' needs the weak WGAN closer to the data (lower {distance}) and with more "
-        f"samples that look like data (higher {quality}) than every other loss with the same "
-        "weak generator, for every weak generator: one-sided "
-        f"Mann-Whitney tests, Holm over all of them, p < {stats.ALPHA}. 'not supported': "
-        "another weak generator significantly better on either measure (Holm over the "
-        "reverse tests). A lower distance alone does not show that a generator makes data."
-    )
-    return _claim(text, how, by_budget, {}, primary)
