@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gancli import config as config_lib
-from gancli import presets
+from gancli import config_help, presets
 from gancli.cli.app import app, log, out, print_json
 from gancli.cli.options import (
     COMPARE,
@@ -87,7 +87,7 @@ def train(
             saved = runner.RunDir(resume).saved_config()
             if saved is None:
                 raise ConfigError(f"--resume {resume}: no config.toml in it")
-            print(config_lib.annotated_toml(runner.check_resume_overrides(saved, flags)), end="")
+            print(config_help.annotated_toml(runner.check_resume_overrides(saved, flags)), end="")
             return
         result = runner.resume(resume, flags, quiet=quiet, step=from_step)
     else:
@@ -99,7 +99,7 @@ def train(
         for line in config_lib.ignored_settings(cfg, given):
             log(f"warning: {line}")
         if print_config:
-            print(config_lib.annotated_toml(cfg), end="")
+            print(config_help.annotated_toml(cfg), end="")
             return
         target = out_dir
         if target is None:  # a fresh directory each time, as Lightning's version_N

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from gancli import config as config_lib
+from gancli import config_help
 from gancli.config import CHOICES, DATASETS, Config, ConfigError
 from gancli.sweep import SWEEPABLE
 
@@ -19,7 +20,7 @@ TRAIN = Config()
 COMPARE = Config(**config_lib.COMPARE_DEFAULTS)
 
 _LIST = " A comma-separated list sweeps it: every combination trains in one program."
-HELP = config_lib.FIELD_HELP
+HELP = config_help.FIELD_HELP
 
 
 def _short(v: Any) -> str:
@@ -52,8 +53,8 @@ def describe_default(name: str, base: Config = TRAIN) -> str:
         return f"{_per_loss('lr')}; {_short(config_lib.IMAGE_ADAM_LR)} for adam on images"
     if name in ("z_dim", "hidden"):
         return ", ".join(f"{d[name]} for {kind}" for kind, d in config_lib.SHAPE_DEFAULTS.items())
-    if name in config_lib.UNSET_MEANS:
-        return config_lib.UNSET_MEANS[name]
+    if name in config_help.UNSET_MEANS:
+        return config_help.UNSET_MEANS[name]
     raise KeyError(f"no default described for {name}")
 
 
