@@ -113,20 +113,24 @@ def render_atlas(atlas: dict) -> str:
         lines += [f"**Declared budget:** {atlas['budget']}", ""]
     lines += ["![atlas](atlas.png)", "", "## Datasets", "",
               "| dataset | experiment | seeds | steps | primary budget | tuned (K) | "
-              "training, paper | training, tuned |",
-              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "training, paper | training, tuned | study wall |",
+              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for d in ds:
         r = d["reports"].get("paper", {})
         walls = [d["reports"].get(s, {}).get("train_wall_s") for s in ("paper", "tuned")]
         lines.append(
             f"| {d['name']} | `{d['experiment']}` | {r.get('seeds', '-')} | "
             f"{r.get('steps', '-')} | {r.get('primary_budget', '-')} | "
-            f"{d['tune'] or 'no'} | " + " | ".join(_minutes(w) for w in walls) + " |"
+            f"{d['tune'] or 'no'} | " + " | ".join(_minutes(w) for w in walls) + " | "
+            f"{_minutes(d.get('wall_time_s'))} |"
         )
     lines += [
         "",
         "Training: the seconds each report's runs recorded (tuning runs and claim 1's "
-        "probe where they recorded it), on the machine in each run's env.json.",
+        "probe where they recorded it), on the machine in each run's env.json. Study wall: "
+        "the wall-clock seconds `gancli atlas` spent on the dataset in the invocations that "
+        "trained something (evaluation, probes and reports included; '-' where every run "
+        "was already there).",
         "",
     ]
     for setting in atlas["settings"]:

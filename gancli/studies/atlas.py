@@ -148,15 +148,22 @@ def run_study(study: Study, out: str | Path, quiet: bool = False, log=print,
     out.mkdir(parents=True, exist_ok=True)
     walls = _read_walls(out)
     for e in chosen:
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time()
         log(f"atlas: {e.name} ({e.experiment.name}{', tuned' if e.tune else ''})")
         c = comparison(e)
         compare.run_comparison(c, out / e.name, quiet=quiet, log=log, force=force)
         if e.tune:
             run_tuning(c, out / e.name, e.tune, study.tune_seeds, quiet, log, force)
-        walls[e.name] = walls.get(e.name, 0.0) + round(time.perf_counter() - t0, 1)
-        files.write_json(out / "walls.json", walls)
+        if _trained_since(out / e.name, started):  # a re-render adds nothing
+            walls[e.name] = walls.get(e.name, 0.0) + round(time.perf_counter() - t0, 1)
+            files.write_json(out / "walls.json", walls)
     return write_atlas(study, out)
+
+
+def _trained_since(folder: Path, since: float) -> bool:
+    """Whether any run under `folder` logged a training step after `since` (a run appends
+    to its metrics.jsonl as it trains; a report re-rendered from finished runs does not)."""
+    return any(p.stat().st_mtime >= since for p in folder.glob("**/metrics.jsonl"))
 
 
 def _read_walls(out: Path) -> dict:
@@ -256,8 +263,8 @@ def build_atlas(study: Study, out: Path) -> dict:
         for setting, folder in reports.items():
             summary = _summary(folder / "summary.json")
             if summary is None:
-                why = ("not run: tune = 0 for this dataset" if setting == "tuned" and not e.tune
-                       else "not run yet")  # fmt: skip
+                why = ("tune = 0 for this dataset" if setting == "tuned" and not e.tune
+                       else "no report yet")  # fmt: skip
                 cols[setting] = [cell(None, why) for _ in CLAIM_NAMES]
                 continue
             claims = summary.get("claims", [])

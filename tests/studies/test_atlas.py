@@ -143,7 +143,7 @@ def test_the_atlas_table_and_figure_carry_each_reports_verdicts(tmp_path):
     assert [c["verdict"] for c in cells["ring8"]["tuned"]] == tuned_ring
     assert [c["verdict"] for c in cells["digits"]["paper"]] == paper_digits
     assert [c["why"] for c in cells["digits"]["tuned"]] == [
-        "not run: tune = 0 for this dataset"
+        "tune = 0 for this dataset"
     ] * 4
     # the deciding test of each cell, from its own report: claim 2 of ring8 is refuted by
     # its reverse test, claim 3 of digits rests on its forward test
@@ -243,3 +243,19 @@ def test_the_quick_atlas_runs_end_to_end_with_an_idx_file(tmp_path):
             assert len(d["cells"][setting]) == 4
             assert all(c["verdict"] is not None for c in d["cells"][setting])
     assert (tmp_path / "out" / "atlas.png").stat().st_size > 5000
+
+
+def test_study_wall_counts_only_invocations_that_trained(tmp_path):
+    """A re-render from finished runs adds nothing to walls.json; a run that logged a
+    step after the invocation began does."""
+    import os
+    import time
+
+    log = tmp_path / "ring8" / "gan" / "metrics.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text("{}\n")
+    os.utime(log, (1_000, 1_000))
+    started = time.time()
+    assert not atlas._trained_since(tmp_path / "ring8", started)
+    os.utime(log, (started + 1, started + 1))
+    assert atlas._trained_since(tmp_path / "ring8", started)
