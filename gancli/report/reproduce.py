@@ -74,7 +74,9 @@ def report_markdown(report: dict) -> str:
         "",
         *[f"**{n}**" for n in notes],
         "",
-        f"Preset: `{report['preset']}`. Budget: `{report['budget']}`. "
+        f"Preset: `{report['preset']}`. Budget: each row's steps (every stage this "
+        f"directory holds, from whichever command ran it; this one asked for "
+        f"`{report['budget']}`). "
         f"Interval: {report['ci']}. The paper's ± is quoted as printed "
         f"({report['paper'].get('pm', 'convention not stated')}). Welch p: two-sided Welch's "
         "t test of the paper's mean against ours, where the paper's ± is a standard error "

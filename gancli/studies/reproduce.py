@@ -286,6 +286,16 @@ def run_preset(preset: Preset, out: str | Path, budget: str = "reduced",
     return write_report(preset, out, budget)
 
 
+def _shown_path(path: Path) -> str:
+    """A preset shipped in the package as `gancli/experiments/...` (the same on every
+    machine); a user's own file as given."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        return str(Path(path).resolve().relative_to(package.parent))
+    except ValueError:
+        return str(path)
+
+
 def write_report(preset: Preset, out: Path, budget: str) -> dict:
     """The report of a directory: every stage of every variant stored in it (runs made by
     earlier commands with other budgets included, each stage with its own note), the
@@ -298,7 +308,7 @@ def write_report(preset: Preset, out: Path, budget: str) -> dict:
     trends = {v: trend(preset, v, out / v) for v in preset.variants if (out / v).is_dir()}
     trends = {v: t for v, t in trends.items() if t["steps"]}
     report = {
-        "preset": str(preset.path),
+        "preset": _shown_path(preset.path),
         "paper": preset.paper,
         "anchor": preset.anchor,
         "budget": budget,

@@ -142,9 +142,7 @@ def test_the_atlas_table_and_figure_carry_each_reports_verdicts(tmp_path):
     assert [c["verdict"] for c in cells["ring8"]["paper"]] == paper_ring
     assert [c["verdict"] for c in cells["ring8"]["tuned"]] == tuned_ring
     assert [c["verdict"] for c in cells["digits"]["paper"]] == paper_digits
-    assert [c["why"] for c in cells["digits"]["tuned"]] == [
-        "tune = 0 for this dataset"
-    ] * 4
+    assert [c["why"] for c in cells["digits"]["tuned"]] == ["tune = 0 for this dataset"] * 4
     # the deciding test of each cell, from its own report: claim 2 of ring8 is refuted by
     # its reverse test, claim 3 of digits rests on its forward test
     assert cells["ring8"]["paper"][1]["test"]["label"] == "claim 2 against"
