@@ -18,14 +18,29 @@ DCGAN = dict(dataset="digits", image_size=16, hidden=32, batch_size=64, z_dim=16
 TINY = dict(dataset="ring8", hidden=16, depth=1, batch_size=32, z_dim=2)  # `quick` only
 
 
+def preset_model(name: str) -> dict:
+    """A shipped reproduce preset's `[config]` as it trains (its model, data protocol,
+    update order, batch and chunking): for `pacgan_ring`, PacGAN's G of 4 x 400 with batch
+    norm, D of 3 maxout layers of 200 x 5, simultaneous updates, batch 100, a bootstrapped
+    training set of 100,000 points iterated in epochs."""
+    from gancli import presets
+
+    return dict(config_lib.read_toml(presets.find(name, reproduce=True))["config"])
+
+
 def _configs() -> dict[str, dict]:
     out = {}
     for loss in ("nsgan", "wgan"):
         for s in (1, 8, 32):
             out[f"mlp-wide-{loss}-S{s}"] = dict(MLP_WIDE, loss=loss, seeds=s)
     out["mlp-narrow-nsgan-S32"] = dict(MLP_NARROW, loss="nsgan", seeds=32)
-    for s in (1, 4):
+    for s in (1, 10, 32):  # every reproduction's model, at the paper's 10 seeds and around
+        out[f"pacgan-ring-nsgan-S{s}"] = dict(preset_model("pacgan_ring"), seeds=s)
+    for s in (1, 10, 32):
         out[f"dcgan-digits-nsgan-S{s}"] = dict(DCGAN, loss="nsgan", seeds=s)
+    for weak in ("nobn-const", "mlp"):  # the WGAN paper's weakened generators (claim 4)
+        out[f"dcgan-digits-nsgan-{weak}-S10"] = dict(DCGAN, loss="nsgan", seeds=10,
+                                                     generator_variant=weak)  # fmt: skip
     return out
 
 
@@ -45,6 +60,8 @@ PYTHON_LOOP = ("mlp-wide-nsgan-S32", "mlp-narrow-nsgan-S32", "mlp-tiny-nsgan-S4"
 FIELDS = (
     "dataset", "loss", "seeds", "hidden", "depth", "batch_size", "z_dim", "n_critic",
     "optimizer", "image_size", "steps", "log_every", "eval_every", "checkpoint_every",
+    "generator_variant", "updates", "g_hidden", "g_depth", "g_batchnorm", "d_hidden",
+    "d_depth", "d_maxout",
 )  # fmt: skip
 
 

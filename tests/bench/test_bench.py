@@ -363,3 +363,40 @@ def test_sweep_bench_rejects_an_unknown_model(capsys):
 
     assert main(["bench", "--sweep", "--sweep-model", "huge"]) == 2
     assert "--sweep-model must be default or narrow" in capsys.readouterr().err
+
+
+def test_bench_times_the_models_the_studies_use():
+    """PacGAN's model as its preset trains it, the DCGAN and both weakened generators, at
+    1, 10 and 32 seeds; the chunk is the one train runs for each."""
+    from gancli.studies.reproduce import load_preset
+
+    paper = load_preset("pacgan_ring").config_for("nsgan", 300, seeds=10)
+    cfg = configs.make_config(configs.CONFIGS["pacgan-ring-nsgan-S10"], 300)
+    model = ("updates", "g_hidden", "g_depth", "g_batchnorm", "d_hidden", "d_depth",
+             "d_maxout", "batch_size", "train_set_size", "beta1", "init_std",
+             "bn_momentum")  # fmt: skip
+    assert {k: getattr(cfg, k) for k in model} == {k: getattr(paper, k) for k in model}
+    assert (cfg.updates, cfg.d_maxout, cfg.g_batchnorm, cfg.batch_size) == (
+        "simultaneous", 5, True, 100)  # fmt: skip
+    assert configs.chunk_length(cfg) == chunk_end(paper, 0)
+    names = set(configs.DEFAULT_CONFIGS)
+    for s in (1, 10, 32):
+        assert {f"pacgan-ring-nsgan-S{s}", f"dcgan-digits-nsgan-S{s}"} <= names
+    weak = {configs.CONFIGS[n].get("generator_variant") for n in names if n.startswith("dcgan")}
+    assert weak == {None, "nobn-const", "mlp"}
+
+
+def test_per_seed_cost_at_32_seeds_is_against_the_models_8_or_10():
+    measured = {
+        "pacgan-ring-nsgan-S10": _measurement(10, 100.0, 50.0, 200.0),
+        "pacgan-ring-nsgan-S32": _measurement(32, 80.0, 40.0, 200.0),
+        "dcgan-digits-nsgan-S10": _measurement(10, 50.0, 130.0, 200.0),
+    }
+    for m in measured.values():
+        m["frac_peak"] = m["gflops"] / 200.0
+    ratios = table.ratios(measured, {})
+    assert ratios == {"pacgan-ring-nsgan-S32 cost per seed-step / S10": pytest.approx(1.25)}
+    by_what = {t["what"]: t for t in table.targets(measured, ratios)}
+    assert not by_what["pacgan-ring-nsgan-S32 cost per seed-step / S10"]["pass"]  # > 1.10
+    assert not by_what["pacgan-ring-nsgan-S10 fraction of matmul peak"]["pass"]  # 25% < 75%
+    assert by_what["dcgan-digits-nsgan-S10 fraction of matmul peak"]["pass"]  # 65% >= 60%
