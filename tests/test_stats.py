@@ -3,12 +3,12 @@ import math
 import numpy as np
 import pytest
 
-from gancli import stats
+from gancli import estimates, stats
 
 
 def test_mean_ci_is_students_t_interval():
     v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
-    e = stats.mean_ci(v)
+    e = estimates.mean_ci(v)
     # by hand: sd = sqrt(6) (ddof 1), t(0.975, 7) = 2.364624, half = 2.364624 * sqrt(6/8)
     half = 2.364624 * math.sqrt(6.0 / 8)
     assert e.mean == 4.5 and e.n == 8
@@ -22,7 +22,7 @@ def test_mean_ci_covers_at_eight_seeds():
     mean at least 93 % of the time (the percentile bootstrap covered 88.7 % here)."""
     rng = np.random.default_rng(20261204)
     x = rng.normal(3.0, 2.0, (2000, 8))
-    covered = [(e.lo <= 3.0 <= e.hi) for e in map(stats.mean_ci, x)]
+    covered = [(e.lo <= 3.0 <= e.hi) for e in map(estimates.mean_ci, x)]
     assert np.mean(covered) >= 0.93
     # the bootstrap percentile interval, as before, would fail the same check
     boot = rng.integers(0, 8, (4000, 8))
@@ -31,14 +31,14 @@ def test_mean_ci_covers_at_eight_seeds():
 
 
 def test_mean_ci_drops_non_finite_and_handles_small_samples():
-    assert stats.mean_ci([1.0, None, float("nan"), 3.0]).mean == 2.0
-    one = stats.mean_ci([5.0])
+    assert estimates.mean_ci([1.0, None, float("nan"), 3.0]).mean == 2.0
+    one = estimates.mean_ci([5.0])
     assert one.mean == 5.0 and math.isnan(one.lo) and str(one) == "5 (n=1)"
-    same = stats.mean_ci([8.0] * 8)
+    same = estimates.mean_ci([8.0] * 8)
     assert same.constant and str(same) == "8 (all 8 equal)"
     assert "[" not in str(same)  # not printed as a zero-width certainty
-    assert not stats.mean_ci([1.0, 2.0]).constant
-    assert stats.mean_ci([]).n == 0 and str(stats.mean_ci([])) == "-"
+    assert not estimates.mean_ci([1.0, 2.0]).constant
+    assert estimates.mean_ci([]).n == 0 and str(estimates.mean_ci([])) == "-"
 
 
 def test_holm_against_hand_computed_values():
@@ -170,7 +170,7 @@ def test_seeds_needed_within_a_holm_family_are_for_its_alpha():
 
 
 def test_identical_values_give_no_interval_and_say_so():
-    d = stats.mean_ci([8.0] * 8).to_dict()
+    d = estimates.mean_ci([8.0] * 8).to_dict()
     assert d == {"mean": 8.0, "ci_lo": None, "ci_hi": None, "n": 8, "all_equal": True}
     t = stats.wilcoxon([1.0] * 8, [1.0] * 8)
     assert "no difference observed" in t.inconclusive_reason

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gancli import data as data_lib
-from gancli import stats
+from gancli import estimates, stats
 from gancli.report import claims, figures, render
 from gancli.report import runs as runs_lib
 from gancli.run.files import ReportDir
@@ -125,7 +125,7 @@ def write_report(comparison, out: Path, status: dict, escape: dict | None = None
             "settings": {k: getattr(run["cfg"], k) for k in SETTINGS},
             "mean": run["summary"]["mean"],
             "ci95": {
-                m: stats.mean_ci([s.get(m) for s in run["summary"]["seeds"]]).to_dict()
+                m: estimates.mean_ci([s.get(m) for s in run["summary"]["seeds"]]).to_dict()
                 for m in names
             },
             "seeds": run["summary"]["seeds"],

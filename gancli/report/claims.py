@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from gancli import stats
+from gancli import estimates, stats
 from gancli.quality.evaluator import JUDGED, REJECT
 from gancli.report import words
 
@@ -64,7 +64,7 @@ def _escape_arm(arm: dict, k: int, seeds: np.ndarray) -> dict:
     return out
 
 
-def _moved(metric: str, est: stats.Estimate) -> str:
+def _moved(metric: str, est: estimates.Estimate) -> str:
     """'w1 fell by 0.37 [0.06, 0.65]' or 'w1 rose by 0.49 [0.21, 0.83]' from a mean fall."""
     if est.n == 0:
         return f"{metric} {words.moved(float('nan'))}"
@@ -124,11 +124,11 @@ def claim_gradient(escape: dict | None, runs: dict) -> dict:
             for arm in arms:
                 v = _escape_arm(start["arms"][arm], k, seeds)
                 rows[name][arm] = {
-                    loss: {q: stats.mean_ci(x).to_dict() for q, x in per.items()}
+                    loss: {q: estimates.mean_ci(x).to_dict() for q, x in per.items()}
                     for loss, per in v.items()
                 }
                 mm, ns = v["gan"], v["nsgan"]
-                est = {loss: {q: stats.mean_ci(x) for q, x in v[loss].items()} for loss in v}
+                est = {loss: {q: estimates.mean_ci(x) for q, x in v[loss].items()} for loss in v}
                 if arm == primary_arm:
                     where = f"{name} start, {arm.upper()}: "
                     forward.append(
@@ -243,12 +243,12 @@ def claim_collapse(runs: dict, coverage: str | None, num_modes: int | None, prim
             rows[name] = {
                 "converged": len(done),
                 "seeds": len(cov),
-                coverage: stats.mean_ci(done).to_dict(),
-                f"{coverage}_all_seeds": stats.mean_ci(cov).to_dict(),
+                coverage: estimates.mean_ci(done).to_dict(),
+                f"{coverage}_all_seeds": estimates.mean_ci(cov).to_dict(),
             }
             said.append(
-                f"{name} {stats.mean_ci(done)} of {num_modes} over its {len(done)} converged "
-                f"seeds ({stats.mean_ci(cov)} over all {len(cov)})"
+                f"{name} {estimates.mean_ci(done)} of {num_modes} over its {len(done)} converged "
+                f"seeds ({estimates.mean_ci(cov)} over all {len(cov)})"
             )
             if name in gans:
                 forward.append(
@@ -296,7 +296,7 @@ def coverage_histogram(runs: dict, coverage: str, num_modes: int, primary=None) 
     step = primary if primary in bs else bs[-1]
     out = {}
     for name, run in runs.items():
-        v = stats.finite(at_step(run, step, coverage))
+        v = estimates.finite(at_step(run, step, coverage))
         if v.size:
             out[name] = [float(np.mean(v <= k)) for k in range(num_modes + 1)]
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gancli import stats
+from gancli import estimates, stats
 from gancli.report import words
 from gancli.report.runs import at_step, budgets
 from gancli.report.tracking import (
@@ -43,7 +43,7 @@ def claim_tracking(runs: dict, distance: str, primary) -> dict:
         row: dict = {
             "budget": b,
             "runs": {
-                n: {"within_run_rho": stats.mean_ci(within[n]).to_dict(),
+                n: {"within_run_rho": estimates.mean_ci(within[n]).to_dict(),
                     "cross_seed_rho": cross[n].to_dict()}
                 for n in names
             },
@@ -66,8 +66,8 @@ def claim_tracking(runs: dict, distance: str, primary) -> dict:
         for other in others:
             t_within, t_cross = next(fwd), next(fwd)
             said.append(
-                f"vs {other}: within-run rho {stats.mean_ci(within[wgan])} vs "
-                f"{stats.mean_ci(within[other])} ({t_within.describe()}); cross-seed rho "
+                f"vs {other}: within-run rho {estimates.mean_ci(within[wgan])} vs "
+                f"{estimates.mean_ci(within[other])} ({t_within.describe()}); cross-seed rho "
                 f"{cross[wgan]} vs {cross[other]} ({t_cross.describe()})"
             )
         verdict, why, tests = decide(forward, reverse, "; ".join(said))
@@ -114,8 +114,8 @@ def claim_robustness(runs: dict, distance: str, variants, primary) -> dict:
         q = {key: at_step(run, b, distance) for key, run in weak.items()}
         good = {key: at_step(run, b, quality) for key, run in weak.items()} if quality else {}
         rows = {
-            f"{loss}-{v}": {f"{distance}_weak": stats.mean_ci(q[v, loss]).to_dict(),
-                   **({f"{quality}_weak": stats.mean_ci(good[v, loss]).to_dict()}
+            f"{loss}-{v}": {f"{distance}_weak": estimates.mean_ci(q[v, loss]).to_dict(),
+                   **({f"{quality}_weak": estimates.mean_ci(good[v, loss]).to_dict()}
                       if quality else {})}
             for v, loss in weak
         }  # fmt: skip
@@ -129,8 +129,8 @@ def claim_robustness(runs: dict, distance: str, variants, primary) -> dict:
             by_budget.append(row)
             continue
         said = "; ".join(
-            f"{loss}-{v}: {distance} {stats.mean_ci(q[v, loss])}"
-            + (f", {quality} {stats.mean_ci(good[v, loss])}" if quality else "")
+            f"{loss}-{v}: {distance} {estimates.mean_ci(q[v, loss])}"
+            + (f", {quality} {estimates.mean_ci(good[v, loss])}" if quality else "")
             for v, loss in weak
         )
         forward, reverse = [], []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli import plots, stats
+from gancli import estimates, plots
 from gancli.quality.evaluator import REJECT
 from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 from gancli.report.runs import budgets, grid
@@ -71,7 +71,7 @@ def plot_quality(runs: dict, distance: str, coverage: str | None, path: Path) ->
             values = grid(run, key, steps)
             for row in values:
                 ax.plot(steps, row, lw=0.4, alpha=0.35, color=color, ls=ls)
-            est = [stats.mean_ci(col) for col in values.T]
+            est = [estimates.mean_ci(col) for col in values.T]
             ax.plot(steps, [e.mean for e in est], lw=1.6, color=color, ls=ls, label=name)
             ax.fill_between(
                 steps, [e.lo for e in est], [e.hi for e in est], color=color, alpha=0.15, lw=0
@@ -166,7 +166,7 @@ def plot_escape(escape: dict, path: Path) -> None:
                 v = np.asarray(start["arms"][arm][loss][q], float)
                 for row in v:
                     ax.plot(steps, row, lw=0.4, alpha=0.35, color=f"C{i}")
-                est = [stats.mean_ci(col) for col in v.T]
+                est = [estimates.mean_ci(col) for col in v.T]
                 ax.plot(steps, [e.mean for e in est], lw=1.6, color=f"C{i}", label=label)
                 ax.fill_between(steps, [e.lo for e in est], [e.hi for e in est],
                                 color=f"C{i}", alpha=0.15, lw=0)  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli import stats
+from gancli import estimates
 from gancli.report.claims import NOT_SUPPORTED, SUPPORTED
 
 
@@ -27,9 +27,9 @@ def fmt_ci(d: dict | None) -> str:
     if not d:
         return "-"
     if d.get("all_equal"):
-        return f"{stats.Estimate(d['mean'], d['mean'], d['mean'], d['n'])}"
+        return f"{estimates.Estimate(d['mean'], d['mean'], d['mean'], d['n'])}"
     lo, hi = (math.nan if d.get(k) is None else d[k] for k in ("ci_lo", "ci_hi"))
-    return str(stats.Estimate(d["mean"], lo, hi, d.get("n", 0) if d["mean"] is not None else 0))
+    return str(estimates.Estimate(d["mean"], lo, hi, d.get("n", 0) if d["mean"] is not None else 0))
 
 
 def table_rows(result: dict) -> tuple[list[str], list[list[str]]]:

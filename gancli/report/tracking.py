@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from scipy.stats import rankdata
 
-from gancli import stats
+from gancli import estimates, stats
 from gancli.report.runs import grid
 
 MIN_SEEDS = 4  # fewest seeds for a cross-seed correlation that means anything
@@ -57,25 +57,25 @@ def cross_seed_rho(est: np.ndarray, q: np.ndarray) -> float:
     return float(_nanmean(spearman_rows(est, q, axis=0), axis=0))
 
 
-def cross_seed_ci(est: np.ndarray, q: np.ndarray) -> stats.Estimate:
+def cross_seed_ci(est: np.ndarray, q: np.ndarray) -> estimates.Estimate:
     """The cross-seed rho with a 95 % leave-one-seed-out jackknife interval, computed on
     Fisher's z = atanh(rho) and mapped back (no resampling with duplicates, which would
     put tied seeds into a Spearman of 8)."""
     n = est.shape[0]
     point = cross_seed_rho(est, q)
     if not math.isfinite(point) or n - 1 < MIN_SEEDS:
-        return stats.Estimate(point, float("nan"), float("nan"), n)
+        return estimates.Estimate(point, float("nan"), float("nan"), n)
     z = lambda r: np.arctanh(np.clip(r, -0.999, 0.999))  # noqa: E731
     keep = ~np.eye(n, dtype=bool)
     loo = np.array([cross_seed_rho(est[k], q[k]) for k in keep])
     if np.ptp(loo) == 0 and loo[0] == point:  # e.g. perfectly ranked by every subset
-        return stats.Estimate(point, point, point, n)
+        return estimates.Estimate(point, point, point, n)
     pseudo = n * z(point) - (n - 1) * z(loo)
     pseudo = pseudo[np.isfinite(pseudo)]
     if pseudo.size < 2:
-        return stats.Estimate(point, float("nan"), float("nan"), n)
-    lo, hi = stats.t_interval(pseudo)
-    return stats.Estimate(point, float(np.tanh(lo)), float(np.tanh(hi)), n)
+        return estimates.Estimate(point, float("nan"), float("nan"), n)
+    lo, hi = estimates.t_interval(pseudo)
+    return estimates.Estimate(point, float(np.tanh(lo)), float(np.tanh(hi)), n)
 
 
 def _uniform_scores(x: np.ndarray) -> np.ndarray:

@@ -22,13 +22,13 @@ from gancli import plots, stopping
 from gancli.config import Config
 from gancli.core.step import METRIC_NAMES, GANProgram
 from gancli.errors import DiskFull, RunDirBusy, RunDirError, is_disk_full, write_error
+from gancli.estimates import finite_or_none, summarize
 from gancli.machine.host import is_primary, to_host
 from gancli.quality.evaluator import Evaluator
 from gancli.run import files
 from gancli.run.progress import TrainProgress
 from gancli.run.rundir import RunDir
 from gancli.run.tensorboard import EventFile
-from gancli.stats import finite_or_none, summarize
 
 
 class TrainingStopped(Exception):

@@ -8,7 +8,7 @@ and variants in `[variants.NAME]` (Config overrides plus optional `full_steps` /
 budget, scored with the paper's metrics (`gancli.quality.paper`), resumed to the next,
 and so on; a rerun skips finished stages.
 
-Intervals: the 95% Student's t interval of the mean over seeds (`gancli.stats`, which
+Intervals: the 95% Student's t interval of the mean over seeds (`gancli.estimates`, which
 says why: the percentile bootstrap under-covers at 5-10 seeds), beside the std and the
 standard error. A stage or run directory stored with other settings than the command
 asks for (another beta1, seed count, ...) is never returned as if it were the new one:
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gancli import config as config_lib
-from gancli import presets, stats
+from gancli import estimates, presets, stats
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
 from gancli.report.reproduce import inside, report_markdown  # noqa: F401 (inside: API)
@@ -127,8 +127,8 @@ def load_preset(path: str | Path) -> Preset:
 def mean_ci(values: list[float]) -> dict:
     """Mean, std (ddof 1), standard error and the 95% t interval of the mean (NaN where
     undefined; JSON-ready through `files.json_default`)."""
-    est = stats.mean_ci(values)
-    mean, std = stats.mean_std(values)
+    est = estimates.mean_ci(values)
+    mean, std = estimates.mean_std(values)
     se = std / math.sqrt(est.n) if est.n > 1 else math.nan
     return {"n": est.n, "mean": mean, "std": std, "se": se, "ci_low": est.lo, "ci_high": est.hi}
 

@@ -35,7 +35,7 @@ def _seeds(names, n=3, swept=None):
 
 
 def _summary(rows, names):
-    from gancli.stats import summarize
+    from gancli.estimates import summarize
 
     return {"diverged": 1, **summarize(rows, names)}
 

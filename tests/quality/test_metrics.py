@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from gancli.data.mixtures import MIXTURES, sample_mixture
+from gancli.estimates import mean_std
 from gancli.quality.mixture import (
     blocked_w1,
     mixture_quality,
@@ -11,7 +12,6 @@ from gancli.quality.mixture import (
     w1_floor,
     wasserstein1,
 )
-from gancli.stats import mean_std
 
 RING = MIXTURES["ring8"]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gancli import data as data_lib
-from gancli import stats, sweep
+from gancli import estimates, sweep
 from gancli.config import HOST_FIELDS, ConfigError
 from gancli.core import step as step_lib
 from gancli.core.step import METRIC_NAMES, GANProgram
@@ -72,7 +72,7 @@ def test_eval_rows_and_summary_agree_with_each_other(two_seed_run):
         assert summary["std"][k] == pytest.approx(sd)
         # the interval the statistics module gives these seeds' values (its method is
         # tested in test_stats.py): the loop passes it the right values
-        ci = stats.mean_ci(values)
+        ci = estimates.mean_ci(values)
         assert summary["ci95"][k] == [pytest.approx(ci.lo), pytest.approx(ci.hi)]
     assert summary["diverged"] == 0 and summary["seed_steps_per_s"] > 0
 
@@ -120,7 +120,7 @@ def test_a_sweeps_summary_has_each_points_mean_over_its_own_seeds(tmp_path):
     for p, point in enumerate(summary["points"]):
         mine = [r["w1"] for r in rows[2 * p : 2 * p + 2]]
         assert point["lr_d"] == rows[2 * p]["lr_d"]
-        assert point["mean"]["w1"] == pytest.approx(stats.mean_std(mine)[0])
+        assert point["mean"]["w1"] == pytest.approx(estimates.mean_std(mine)[0])
 
 
 def test_an_equal_program_reuses_the_compiled_chunk():
