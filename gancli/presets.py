@@ -7,7 +7,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from gancli.config import ConfigError, read_toml
+from gancli.config import ConfigError
+from gancli.config_io import read_toml
 
 ROOT = Path(__file__).parent / "experiments"
 KINDS = ("train", "compare", "atlas", "reproduce")

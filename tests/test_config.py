@@ -1,6 +1,7 @@
 import pytest
 
 from gancli import config as C
+from gancli import config_io
 
 
 def test_per_loss_defaults():
@@ -13,14 +14,14 @@ def test_per_loss_defaults():
 
 def test_toml_round_trip(tmp_path):
     cfg = C.resolve(C.Config(loss="wgan", seeds=3, clip=0.05, critic_boost=True))
-    C.save(cfg, tmp_path / "c.toml")
-    assert C.load(tmp_path / "c.toml") == cfg
+    config_io.save(cfg, tmp_path / "c.toml")
+    assert config_io.load(tmp_path / "c.toml") == cfg
 
 
 def test_flags_override_file(tmp_path):
     (tmp_path / "c.toml").write_text('loss = "wgan"\nsteps = 100\nclip = 0.02\n')
-    base = C.load(tmp_path / "c.toml")
-    cfg = C.resolve(C.from_mapping({"steps": 7}, base))
+    base = config_io.load(tmp_path / "c.toml")
+    cfg = C.resolve(config_io.from_mapping({"steps": 7}, base))
     assert (cfg.loss, cfg.steps, cfg.clip) == ("wgan", 7, 0.02)
 
 
@@ -57,22 +58,22 @@ def test_bad_files(tmp_path, text, message):
     p = tmp_path / "bad.toml"
     p.write_text(text)
     if message is None:
-        assert C.load(p).n_critic == 3
+        assert config_io.load(p).n_critic == 3
         return
     with pytest.raises(C.ConfigError, match=message):
-        C.load(p)
+        config_io.load(p)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(C.ConfigError, match="config file not found"):
-        C.load(tmp_path / "nope.toml")
+        config_io.load(tmp_path / "nope.toml")
 
 
 def test_toml_round_trip_with_a_sweep_and_awkward_strings(tmp_path):
-    cfg = C.from_mapping({"clip": [0.005, 0.01], "lr_d": [5e-5, 2e-4], "loss": "wgan"})
+    cfg = config_io.from_mapping({"clip": [0.005, 0.01], "lr_d": [5e-5, 2e-4], "loss": "wgan"})
     cfg = cfg.replace(dataset='data/"odd" \\ name.npz', eval_samples=300, beta2=0.95)
-    C.save(cfg, tmp_path / "c.toml")
-    again = C.load(tmp_path / "c.toml")
+    config_io.save(cfg, tmp_path / "c.toml")
+    again = config_io.load(tmp_path / "c.toml")
     assert again == cfg and len(again.points) == 4
 
 
@@ -85,4 +86,4 @@ def test_dataset_names_are_the_mixtures_and_digits():
 def test_unknown_settings_name_the_close_ones(tmp_path):
     (tmp_path / "c.toml").write_text("eval_sample = 10\n")
     with pytest.raises(C.ConfigError, match=r"unknown setting 'eval_sample' .*'eval_samples'"):
-        C.load(tmp_path / "c.toml")
+        config_io.load(tmp_path / "c.toml")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from gancli import config as config_lib
+from gancli import config_io, sweep
 from gancli import data as data_lib
-from gancli import sweep
 from gancli.config import ConfigError
 from gancli.core.step import GANProgram
 from tests.conftest import log_rows, tiny
@@ -22,7 +22,7 @@ def test_grid_is_every_combination_in_field_order():
 
 def test_flags_make_a_grid_of_replicas():
     flags = {"loss": "wgan", "clip": [0.005, 0.01, 0.02], "lr_d": [5e-5, 2e-4], "seeds": 4}
-    cfg = config_lib.resolve(config_lib.from_mapping(flags))
+    cfg = config_lib.resolve(config_io.from_mapping(flags))
     assert cfg.num_replicas == 24 and cfg.swept == ["lr_d", "clip"]
     reps = cfg.replicas
     assert reps[0] == {"seed": 0, "lr_d": 5e-5, "clip": 0.005}
@@ -57,20 +57,20 @@ count = 3
 seed = 0
 lr_d = {log_uniform = [1e-5, 1e-3]}
 """
-    cfg = config_lib.resolve(config_lib.from_mapping(tomllib.loads(text)))
+    cfg = config_lib.resolve(config_io.from_mapping(tomllib.loads(text)))
     assert len(cfg.sweep) == 6 and cfg.num_replicas == 12
     assert {dict(p)["clip"] for p in cfg.sweep} == {0.01, 0.02}
     path = tmp_path / "config.toml"
-    config_lib.save(cfg, path)
-    again = config_lib.resolve(config_lib.load(path))
+    config_io.save(cfg, path)
+    again = config_lib.resolve(config_io.load(path))
     assert again == cfg  # the run directory's config.toml records the points exactly
 
 
 def test_a_scalar_flag_takes_a_field_out_of_the_sweep():
-    cfg = config_lib.from_mapping({"clip": [0.01, 0.02], "lr_d": [1e-4, 2e-4]})
-    narrowed = config_lib.from_mapping({"clip": 0.05}, cfg)
+    cfg = config_io.from_mapping({"clip": [0.01, 0.02], "lr_d": [1e-4, 2e-4]})
+    narrowed = config_io.from_mapping({"clip": 0.05}, cfg)
     assert narrowed.clip == 0.05 and narrowed.swept == ["lr_d"] and len(narrowed.sweep) == 2
-    single = config_lib.from_mapping({"lr_d": 3e-4}, narrowed)
+    single = config_io.from_mapping({"lr_d": 3e-4}, narrowed)
     assert single.sweep == () and single.lr_d == 3e-4
 
 
@@ -94,7 +94,7 @@ def test_a_scalar_flag_takes_a_field_out_of_the_sweep():
 )
 def test_bad_sweeps_are_one_readable_error(values, message):
     with pytest.raises(ConfigError, match=message):
-        config_lib.resolve(config_lib.from_mapping(values))
+        config_lib.resolve(config_io.from_mapping(values))
 
 
 def test_parse_list_flag():
@@ -109,7 +109,7 @@ def test_a_replica_is_the_single_run_with_its_point_and_seed(loss):
     """Same computation: a sweep's replica (point 1, seed 1) against a 1-point run."""
     pts = {"wgan": {"clip": [0.01, 0.05], "lr_d": [5e-5, 5e-4]},
            "nsgan": {"lr_g": [1e-4, 1e-3], "beta1": [0.5, 0.9]}}[loss]  # fmt: skip
-    cfg = config_lib.resolve(config_lib.from_mapping({**pts, "seeds": 2}, tiny(loss=loss)))
+    cfg = config_lib.resolve(config_io.from_mapping({**pts, "seeds": 2}, tiny(loss=loss)))
     data = data_lib.load(cfg.dataset)
     sweep_p = GANProgram.build(cfg, data)
     state, _ = sweep_p.run_chunk(20)(sweep_p.init(), sweep_p.put_data(data.array))
@@ -132,7 +132,7 @@ def test_sweep_run_rows_resume_sample_and_eval(tmp_path):
 
     from gancli.run import runner, sampling
 
-    cfg = config_lib.from_mapping({"clip": [0.01, 0.03], "seeds": 2}, tiny(loss="wgan", steps=40))
+    cfg = config_io.from_mapping({"clip": [0.01, 0.03], "seeds": 2}, tiny(loss="wgan", steps=40))
     out = tmp_path / "sweep"
     runner.train(cfg, out, quiet=True)
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gancli import config as config_lib
-from gancli import config_help, presets
+from gancli import config_help, config_io, presets
 from gancli.cli.app import app, log, out, print_json
 from gancli.cli.options import (
     COMPARE,
@@ -94,8 +94,8 @@ def train(
         base, given = config_lib.Config(), set(flags)
         if config is not None:
             path = presets.find(config)
-            base, given = config_lib.load(path), given | set(config_lib.file_settings(path))
-        cfg = config_lib.resolve(config_lib.from_mapping(flags, base, source="flags"))
+            base, given = config_io.load(path), given | set(config_io.file_settings(path))
+        cfg = config_lib.resolve(config_io.from_mapping(flags, base, source="flags"))
         for line in config_lib.ignored_settings(cfg, given):
             log(f"warning: {line}")
         if print_config:
@@ -173,7 +173,7 @@ def compare_losses(
         raise ConfigError(f"--tune-seeds must be at least 1, got {tune_seeds}")
     if config is not None:
         config = presets.find(config)
-        loss = config_lib.read_toml(config).get("loss")
+        loss = config_io.read_toml(config).get("loss")
         if loss is not None:
             log(
                 f"warning: loss = {loss!r} in {config} is ignored: compare-losses trains every "

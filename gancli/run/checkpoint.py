@@ -9,7 +9,8 @@ from typing import Any
 
 import orbax.checkpoint as ocp
 
-from gancli.config import Config, ConfigError, from_mapping
+from gancli.config import Config, ConfigError
+from gancli.config_io import from_mapping
 from gancli.errors import RunDirError, first_line, write_error
 
 

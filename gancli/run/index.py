@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancli import config as config_lib
+from gancli import config_io
 from gancli.config import ConfigError
 from gancli.run.rundir import RunDir, read_jsonl
 
@@ -64,7 +64,7 @@ def describe(path: str | Path) -> dict:
     finished, running, stopped at step N, or not started (no checkpoint)."""
     rd = RunDir(path)
     try:
-        cfg = config_lib.load(rd.config)
+        cfg = config_io.load(rd.config)
     except ConfigError:
         cfg = None
     steps = rd.checkpoint_steps()

@@ -336,10 +336,11 @@ class RunDir:
     def saved_config(self):
         """The resolved config this run was trained with (its config.toml); None if none."""
         from gancli import config as config_lib
+        from gancli import config_io
 
         if not self.config.exists():
             return None
-        return config_lib.resolve(config_lib.load(self.config))
+        return config_lib.resolve(config_io.load(self.config))
 
     # ---- logs -----------------------------------------------------------------------------
 

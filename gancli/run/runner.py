@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from gancli import config as config_lib
+from gancli import config_io, stopping
 from gancli import data as data_lib
-from gancli import stopping
 from gancli.config import HOST_FIELDS, Config, ConfigError
 from gancli.core.step import GANProgram
 from gancli.machine.host import environment, is_primary, to_host
@@ -28,7 +28,7 @@ from gancli.run.rundir import RunDir
 
 def _save_config(rd: RunDir, cfg: Config) -> None:
     with files.atomic_path(rd.config) as tmp:
-        config_lib.save(cfg, tmp)
+        config_io.save(cfg, tmp)
 
 
 @contextlib.contextmanager

@@ -31,8 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gancli import config as config_lib
-from gancli import presets
+from gancli import config_io, presets
 from gancli.config import ConfigError
 from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, primary_row
 from gancli.run import files
@@ -75,7 +74,7 @@ def load_study(path: str | Path) -> Study:
     """A study file (or a shipped one by name, e.g. `atlas_quick`), every dataset's
     comparison checked before anything trains."""
     path = presets.find(path)
-    values = config_lib.read_toml(path)
+    values = config_io.read_toml(path)
     unknown = sorted(set(values) - set(STUDY_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} (a study file has "
@@ -98,7 +97,7 @@ def load_study(path: str | Path) -> Study:
                  for k in COMPARISON_KEYS if k in table}  # fmt: skip
         if isinstance(fields.get("dataset"), str) and fields["dataset"].startswith("~"):
             fields["dataset"] = str(Path(fields["dataset"]).expanduser())  # a user's file
-        config_lib.from_mapping(fields, source=where)  # names and types, before any run
+        config_io.from_mapping(fields, source=where)  # names and types, before any run
         entry_tune = _int(table.get("tune", tune), f"tune in {where}", 0)
         losses = table.get("losses")
         weak = table.get("weak_variant")

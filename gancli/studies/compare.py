@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gancli import config as config_lib
+from gancli import config_io
 from gancli import data as data_lib
 from gancli.config import COMPARE_DEFAULTS, HOST_FIELDS, LOSS_NAMES, Config, ConfigError
 from gancli.run import files, runner
@@ -81,7 +82,7 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
     escape_steps = Comparison.escape_steps
     primary = trained = None
     if path is not None:
-        values = config_lib.read_toml(path)
+        values = config_io.read_toml(path)
         file_losses = values.pop("losses", None)
         file_weak = values.pop("weak_variant", file_weak)
         escape_steps = values.pop("escape_steps", Comparison.escape_steps)
@@ -99,10 +100,10 @@ def load_comparison(path: str | Path | None, flags: dict, losses: str | None, we
             if loss not in LOSS_NAMES or not isinstance(table, dict):
                 names = ", ".join(LOSS_NAMES)
                 raise ConfigError(f"[per_loss.{loss}] in {path}: not a loss ({names})")
-            config_lib.from_mapping(table, source=f"[per_loss.{loss}] in {path}")  # check types
+            config_io.from_mapping(table, source=f"[per_loss.{loss}] in {path}")  # check types
             per_loss[loss] = {k.replace("-", "_"): v for k, v in table.items()}
-        base = config_lib.from_mapping(values, base, source=str(path))
-    base = config_lib.from_mapping(flags, base, source="flags")
+        base = config_io.from_mapping(values, base, source=str(path))
+    base = config_io.from_mapping(flags, base, source="flags")
     chosen = parse_losses(losses if losses is not None else (file_losses or list(LOSS_NAMES)))
     weak_variants = parse_weak(weak if weak is not None else file_weak, base.dataset)
     comparison = Comparison(base, chosen, per_loss, weak_variants, escape_steps, primary, trained)
@@ -152,7 +153,7 @@ def check_declared(c: Comparison, out: Path, force: bool) -> None:
     if force or not path.is_file():
         return
     try:
-        stored = config_lib.read_toml(path)
+        stored = config_io.read_toml(path)
     except ConfigError:
         return
     diffs = [f"{k} {stored[k]!r} -> {v!r}" for k, v in
@@ -285,7 +286,7 @@ def run_probes(comparison, out: Path) -> dict | None:
 
 def comparison_toml(c: Comparison) -> str:
     base = {k: v for k, v in c.base.to_dict().items() if v is not None and k != "loss"}
-    text = config_lib.to_toml(
+    text = config_io.to_toml(
         base,
         header="gancli compare-losses experiment: rerun with `gancli compare-losses --config`",
     )
@@ -295,5 +296,5 @@ def comparison_toml(c: Comparison) -> str:
     text += f"primary_budget = {c.primary}\n"
     text += f"probe_trained_steps = {c.trained_steps}\n"
     for loss, table in c.per_loss.items():
-        text += f"\n[per_loss.{loss}]\n" + config_lib.to_toml(table)
+        text += f"\n[per_loss.{loss}]\n" + config_io.to_toml(table)
     return text

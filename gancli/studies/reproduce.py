@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gancli import config as config_lib
-from gancli import estimates, presets, stats
+from gancli import config_io, estimates, presets, stats
 from gancli.config import Config, ConfigError
 from gancli.quality.paper import PAPER_METRICS, paper_quality
 from gancli.report.reproduce import inside, report_markdown  # noqa: F401 (inside: API)
@@ -78,7 +78,7 @@ class Preset:
         changes["steps"] = steps
         if seeds is not None:
             changes["seeds"] = seeds
-        cfg = config_lib.from_mapping(changes, self.base, source=f"[variants.{variant}]")
+        cfg = config_io.from_mapping(changes, self.base, source=f"[variants.{variant}]")
         return config_lib.resolve(cfg)
 
 
@@ -93,11 +93,11 @@ def _steps_list(value, where: str) -> list[int]:
 def load_preset(path: str | Path) -> Preset:
     """A preset file, or a shipped one by name (`pacgan_ring`)."""
     path = presets.find(path, reproduce=True)
-    values = config_lib.read_toml(path)
+    values = config_io.read_toml(path)
     for table in ("paper", "anchor", "config", "budget", "variants"):
         if not isinstance(values.get(table), dict):
             raise ConfigError(f"{path}: missing table [{table}] of a reproduce preset")
-    base = config_lib.from_mapping(values["config"], source=f"[config] in {path}")
+    base = config_io.from_mapping(values["config"], source=f"[config] in {path}")
     budgets = {}
     for b in BUDGETS:
         table = values["budget"].get(b)
@@ -218,7 +218,7 @@ def _stage_differences(stage: dict, wanted: Config) -> list[str]:
     from gancli.studies.compare import config_differences
 
     try:
-        saved = config_lib.from_mapping(stage.get("config", {}), source="a stored stage")
+        saved = config_io.from_mapping(stage.get("config", {}), source="a stored stage")
     except ConfigError as e:
         return [str(e)]
     return config_differences(saved, wanted)

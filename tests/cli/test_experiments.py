@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from gancli import config as config_lib
+from gancli import config_io
 from gancli.studies import compare
 
 FILES = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
@@ -16,7 +17,7 @@ def test_there_are_experiment_files():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_experiment_file_is_valid(path):
-    values = config_lib.read_toml(path)
+    values = config_io.read_toml(path)
     if "datasets" in values:  # an atlas study: every dataset's comparison is validated
         from gancli.studies import atlas
 
@@ -31,7 +32,7 @@ def test_experiment_file_is_valid(path):
             cfg = comparison.config_for(loss, None)
             assert all(getattr(cfg, k) == v for k, v in table.items()), (loss, table)
     else:
-        cfg = config_lib.resolve(config_lib.load(path))
+        cfg = config_lib.resolve(config_io.load(path))
         config_lib.validate(cfg)
         for key, value in values.items():  # the file's values are what the run gets
             assert getattr(cfg, key.replace("-", "_")) == value, key

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from gancli import config as config_lib
-from gancli import config_help
+from gancli import config_help, config_io
 from gancli.cli import main
 from gancli.config import FIELDS
 from gancli.config_help import FIELD_HELP
@@ -36,6 +36,6 @@ def test_print_config_is_the_resolved_experiment_with_every_field_and_trains_not
     assert f"# {FIELD_HELP['d_maxout']}\nd_maxout = 2" in text
     path = tmp_path / "printed.toml"
     path.write_text(text)
-    cfg = config_lib.resolve(config_lib.load(path))
+    cfg = config_lib.resolve(config_io.load(path))
     assert (cfg.loss, cfg.seeds, cfg.d_maxout, cfg.optimizer) == ("wgan", 3, 2, "rmsprop")
     assert cfg.points == [{"lr_d": 1e-4}, {"lr_d": 2e-4}]

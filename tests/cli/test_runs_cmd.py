@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from gancli import config as config_lib
+from gancli import config_io
 from gancli.cli import main
 from gancli.run import runner
 from gancli.run.rundir import RunDir, fresh_run_dir
@@ -41,7 +41,7 @@ def test_fresh_run_dir_skips_used_and_running_directories(tmp_path):
     assert fresh_run_dir(base, cfg) == base
     base.mkdir()
     assert fresh_run_dir(base, cfg) == base  # empty: free
-    config_lib.save(cfg, base / "config.toml")
+    config_io.save(cfg, base / "config.toml")
     assert fresh_run_dir(base, cfg) == base  # this experiment, never got going: taken over
     with RunDir(base).lock():  # ... unless it is running
         assert fresh_run_dir(base, cfg) == tmp_path / "gan-ring8-2"
@@ -55,12 +55,12 @@ def test_runs_lists_each_run_with_its_status(finished, tmp_path, capsys):
     stopped = root / "stopped"
     shutil.copytree(finished, stopped)
     (stopped / "summary.json").unlink()
-    config_lib.save(
-        config_lib.load(stopped / "config.toml").replace(steps=40), stopped / "config.toml"
+    config_io.save(
+        config_io.load(stopped / "config.toml").replace(steps=40), stopped / "config.toml"
     )
     fresh = root / "sub" / "fresh"  # found below a directory that is not a run
     fresh.mkdir(parents=True)
-    config_lib.save(tiny(steps=20), fresh / "config.toml")
+    config_io.save(tiny(steps=20), fresh / "config.toml")
     (root / "notes").mkdir()
 
     with RunDir(root / "done").lock():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gancli import config as config_lib
+from gancli import config_io
 from gancli.cli import main
 from gancli.run import runner
 from gancli.run.rundir import RunDir
@@ -97,7 +97,7 @@ def test_a_run_that_never_reached_a_checkpoint_is_taken_over_by_the_same_experim
     cfg = tiny(steps=20)
     rd = RunDir(tmp_path / "run")
     rd.path.mkdir()
-    config_lib.save(cfg, rd.config)
+    config_io.save(cfg, rd.config)
     (rd.path / "env.json").write_text("{}")
     (rd.path / "eval.jsonl").write_text("")
     assert rd.never_started(cfg)

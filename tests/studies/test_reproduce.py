@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from gancli import config as config_lib
+from gancli import config_io
 from gancli.cli import main
 from gancli.config import Config, ConfigError
 from gancli.core.step import GANProgram
@@ -362,7 +363,7 @@ def test_train_config_takes_a_presets_config_table(tmp_path, capsys):
     """`gancli train --config pacgan_ring` trains the paper's run: the preset's [config]."""
     for name in ("pacgan_ring", "experiments/reproduce/pacgan_grid.toml"):
         assert main(["train", "--config", name, "--print-config"]) == 0
-        printed = config_lib.from_mapping(tomllib.loads(capsys.readouterr().out))
+        printed = config_io.from_mapping(tomllib.loads(capsys.readouterr().out))
         preset = reproduce.load_preset(Path(name).stem)
         assert printed == config_lib.resolve(preset.base)
 

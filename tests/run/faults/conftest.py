@@ -13,7 +13,7 @@ import jax
 import numpy as np
 import pytest
 
-from gancli import config as config_lib
+from gancli import config_io
 from gancli.run import runner
 from tests.conftest import log_rows, tiny
 
@@ -43,7 +43,7 @@ def steps_in(path: Path) -> list[int]:
 def cfg_file(tmp_path_factory):
     """The tiny 2-seed experiment as a file, so CLI runs equal runner runs bit for bit."""
     path = tmp_path_factory.mktemp("cfg") / "tiny.toml"
-    config_lib.save(tiny(seeds=2, steps=60), path)
+    config_io.save(tiny(seeds=2, steps=60), path)
     return path
 
 

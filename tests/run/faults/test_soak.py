@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gancli import config as config_lib
+from gancli import config_io
 from gancli.run import runner
 from gancli.run.rundir import RunDir
 from tests.conftest import tiny
@@ -39,7 +39,7 @@ def test_soak_kill_9_at_random_moments_then_resume_is_bit_for_bit(tmp_path):
     rng = random.Random(int(os.environ.get("SOAK_SEED", "0")))
     cfg = tmp_path / "soak.toml"
     steps = 2000
-    config_lib.save(tiny(seeds=2, steps=steps, checkpoint_every=20, eval_every=100), cfg)
+    config_io.save(tiny(seeds=2, steps=steps, checkpoint_every=20, eval_every=100), cfg)
     ref, run = tmp_path / "ref", tmp_path / "run"
     p = _gancli("train", "--config", str(cfg), "--out", str(ref), "-q")
     assert p.wait(timeout=900) == 0, p.stderr.read()
