@@ -2,12 +2,14 @@
 
 `ConfigError` is bad input (a flag, a TOML file, a size that will not fit): the command
 line prints it as `error: ...` and exits 2. `RunDirError` is a run directory that cannot
-be written (busy: exit 2; a full disk or another I/O error: exit 1).
+be written (busy: exit 2; a full disk or another I/O error: exit 1). `warn` prints a
+warning the same way, as one line on stderr, and the work goes on.
 """
 
 from __future__ import annotations
 
 import errno
+import sys
 
 
 class ConfigError(ValueError):
@@ -73,3 +75,8 @@ def os_error_line(e: OSError) -> str:
     paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
     what = e.strerror or first_line(e)
     return f"{what}: {' -> '.join(paths)}" if paths else what
+
+
+def warn(message: str) -> None:
+    """A warning a user should see, as one line on stderr; the work goes on."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)

@@ -1,43 +1,33 @@
-"""The run directory: its paths, the writer's lock, atomic files, tolerant logs, checkpoints.
+"""The run directory: its paths, fresh names, debris, tolerant logs, outputs, checkpoints.
 
-One process writes a run directory at a time (`RunDir.lock`); readers never wait for it.
-Small files are replaced atomically (temporary file + rename) and logs are appended a row
-at a time, so a kill at any moment leaves whole files, whole log rows (at most a torn last
-line, which every reader skips and the next writer cuts) and whole checkpoints.
+One process writes a run directory at a time (`RunDir.lock`, the writer's lock of
+`gancli.run.lock`); readers never wait for it. Small files are replaced atomically
+(temporary file + rename) and logs are appended a row at a time, so a kill at any moment
+leaves whole files, whole log rows (at most a torn last line, which every reader skips and
+the next writer cuts) and whole checkpoints.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import itertools
-import json
 import os
 import shutil
-import socket
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from gancli.config import ConfigError
-from gancli.errors import DISK_FULL, DiskFull, RunDirBusy, RunDirError
+from gancli.errors import RunDirError, warn
 from gancli.run import files
 from gancli.run.files import scan_jsonl, truncate_jsonl
+from gancli.run.lock import LOCK_NAME, WriterLock
 
-LOCK_NAME = ".gancli.lock"
 # What a run writes into its directory (see README: What a run writes).
 RUN_FILES = {"config.toml", "env.json", "metrics.jsonl", "eval.jsonl", "summary.json",
              "samples", "plots", "checkpoints", "tb"}  # fmt: skip
-# A writer that finds the lock taken waits this long before giving up: long enough to let
-# a reader that is repairing a torn log line finish, short enough to be "at once".
-WRITER_WAIT_S = 1.0
-
-
-def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -52,31 +42,6 @@ def read_jsonl(path: str | Path) -> list[dict]:
     if s.torn:
         RunDir(path.parent).repair_if_idle(path)
     return s.rows
-
-
-# ---- the lock -----------------------------------------------------------------------------
-
-
-def _holder_text(info: dict) -> str:
-    since = f", since {info['since']}" if info.get("since") else ""
-    return f"pid {info.get('pid', '?')} on host {info.get('host', '?')}{since}"
-
-
-def _process_alive(pid: int) -> bool:
-    import psutil
-
-    return psutil.pid_exists(pid)
-
-
-@dataclasses.dataclass
-class _Held:
-    lock: Any
-    path: Path
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            os.truncate(self.path, 0)  # an empty lock file: released cleanly
-        self.lock.release()
 
 
 def _run_file(name: str) -> bool:
@@ -140,122 +105,37 @@ class RunDir:
     lock_path = property(lambda self: self.path / LOCK_NAME)
     LOGS = ("metrics.jsonl", "eval.jsonl")
 
-    # ---- lock -----------------------------------------------------------------------------
+    # ---- the writer's lock (gancli.run.lock) ----------------------------------------------
+
+    writer_lock = property(lambda self: WriterLock(self.path))
 
     def holder(self) -> dict:
         """Who holds (or last held, if it was killed) the writer's lock; {} if nobody."""
-        try:
-            return json.loads(self.lock_path.read_text() or "{}")
-        except (OSError, ValueError):
-            return {}
-
-    def _acquire(self, timeout: float):
-        import filelock
-
-        lock = filelock.FileLock(str(self.lock_path), timeout=timeout)
-        lock.acquire()
-        return lock
-
-    def _busy(self) -> RunDirBusy:
-        info = self.holder()
-        who = _holder_text(info) if info else "another process"
-        return RunDirBusy(
-            f"run directory {self.path} is in use by {who}: wait for it to finish "
-            "or choose another directory"
-        )
+        return self.writer_lock.holder()
 
     def running(self) -> bool:
-        """Whether a live process holds the writer's lock. Takes nothing and creates
-        nothing: a shared flock on the lock file, if there is one, opened read-only."""
-        import fcntl
-
-        try:
-            fd = os.open(self.lock_path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
+        """Whether a live process holds the writer's lock (takes and creates nothing)."""
+        return self.writer_lock.running()
 
     def check_idle(self) -> None:
         """Raise RunDirBusy if a live writer holds the directory (takes nothing)."""
-        import filelock
-
-        try:
-            self._acquire(WRITER_WAIT_S).release()
-        except filelock.Timeout:
-            raise self._busy() from None
-        except OSError:
-            pass  # cannot even open the lock file: the writer's own lock will say why
+        self.writer_lock.check_idle()
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the writer's lock: a second writer is refused with who holds it.
-
-        The lock is an OS file lock (flock), which dies with its process: a lock left by
-        a killed writer is free, and the holder note it left behind is reported as taken
-        over. The lock file stays (removing it would race with the next writer).
-        """
-        import filelock
-
+        """Create the directory and hold its writer's lock (`WriterLock.hold`): a second
+        writer is refused with who holds it."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             check_creatable(self.path, "run directory")
             raise RunDirError(f"cannot create run directory {self.path}: {e.strerror}") from None
-        try:
-            lock = self._acquire(WRITER_WAIT_S)
-        except filelock.Timeout:
-            raise self._busy() from None
-        except OSError as e:
-            raise RunDirError(f"cannot lock run directory {self.path}: {e.strerror}") from None
-        held = _Held(lock, self.lock_path)
-        try:
-            previous = self.holder()
-            if previous and previous.get("pid") != os.getpid():
-                alive = previous.get("host") == socket.gethostname() and _process_alive(
-                    int(previous.get("pid", -1))
-                )
-                state = "no longer holds it" if alive else "no longer running"
-                warn(f"taking over {self.path} from {_holder_text(previous)} ({state})")
-            me = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "argv": sys.argv,
-            }
-            try:
-                with open(self.lock_path, "r+") as f:
-                    f.truncate(0)
-                    f.write(json.dumps(me) + "\n")
-            except OSError as e:
-                if e.errno in DISK_FULL:
-                    raise DiskFull(f"disk full: cannot lock run directory {self.path}") from None
-                raise
+        with self.writer_lock.hold():
             yield
-        finally:
-            held.release()
 
     def repair_if_idle(self, path: Path) -> bool:
         """Cut a torn last line of a log when no writer holds the directory."""
-        try:
-            lock = self._acquire(0)
-        except Exception:  # busy, read-only, missing: leave it to the writer
-            return False
-        try:
-            truncate_jsonl(path)
-            return True
-        except OSError:
-            return False
-        finally:
-            lock.release()
+        return self.writer_lock.repair_if_idle(path)
 
     # ---- creating and tidying -------------------------------------------------------------
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gancli.errors import warn
 from gancli.machine.host import is_primary
-from gancli.run.rundir import warn
 
 SYNC_S = 5.0  # at most this long between a logged value and its sync to disk
 LABELS = ("step", "seed", "diverged", "time")  # row fields that are not values
