@@ -297,9 +297,10 @@ def reproduce(
 ) -> None:
     """Rerun a published 2-D GAN row over the paper's seeds: paper vs ours, 95% CIs."""
     from gancli.studies import reproduce as rep
+    from gancli.studies import reproduce_preset
 
-    p = rep.load_preset(preset)
-    budget = rep.budget_name(budget, epochs, steps)
+    p = reproduce_preset.load_preset(preset)
+    budget = reproduce_preset.budget_name(budget, epochs, steps)
     chosen = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     target = out_dir or Path("reports") / "reproduce" / p.name
     check_creatable(target, "--out")

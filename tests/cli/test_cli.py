@@ -188,11 +188,11 @@ def test_bench_only_runs_the_named_configurations(monkeypatch, capsys):
 
 
 def test_reproduce_json_is_one_document(tmp_path, monkeypatch, capsys):
-    from gancli.studies import reproduce
+    from gancli.studies import reproduce, reproduce_preset
 
     preset = type("Preset", (), {"name": "p", "paper": {}})()
     report = {"ci": "95%", "stages": [{"note": "REDUCED BUDGET", "variant": "nsgan"}]}
-    monkeypatch.setattr(reproduce, "load_preset", lambda path: preset)
+    monkeypatch.setattr(reproduce_preset, "load_preset", lambda path: preset)
     monkeypatch.setattr(reproduce, "run_preset", lambda *a, **kw: report)
     code, out, _ = run(["reproduce", "x.toml", "--out", str(tmp_path), "--json"], capsys)
     assert code == 0 and json.loads(out) == report
@@ -277,9 +277,9 @@ def test_rendered_help_lists_choices(capsys):
 
 def test_cli_choices_match_the_modules_that_own_them():
     from gancli.cli import experiments
-    from gancli.studies import reproduce
+    from gancli.studies import reproduce_preset
 
-    assert experiments.BUDGETS is reproduce.BUDGETS  # one tuple, declared in config
+    assert experiments.BUDGETS is reproduce_preset.BUDGETS  # one tuple, declared in config
 
 
 def test_shell_completion_is_offered_and_completes_choices(monkeypatch, capsys):

@@ -25,7 +25,7 @@ from gancli.models.layers import Maxout
 from gancli.models.mlp import MLPDiscriminator, MLPGenerator
 from gancli.quality.paper import hq_histogram, paper_quality, reverse_kl
 from gancli.report import reproduce as report_reproduce
-from gancli.studies import reproduce
+from gancli.studies import reproduce, reproduce_preset
 
 PRESETS = sorted((Path(__file__).resolve().parents[2] / "experiments" / "reproduce").glob("*.toml"))
 
@@ -241,7 +241,7 @@ CITATION = re.compile(
 
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.name)
 def test_preset_loads_and_every_setting_cites_its_source(path):
-    preset = reproduce.load_preset(path)
+    preset = reproduce_preset.load_preset(path)
     assert preset.paper["variant"] in preset.variants
     assert {"modes", "hq_pct"} <= set(preset.anchor)
     assert preset.base.seeds == preset.paper["runs"]
@@ -262,14 +262,14 @@ def test_preset_loads_and_every_setting_cites_its_source(path):
 
 
 def test_pacgan_preset_is_the_papers_setup():
-    p = reproduce.load_preset(next(x for x in PRESETS if x.stem == "pacgan_ring"))
+    p = reproduce_preset.load_preset(next(x for x in PRESETS if x.stem == "pacgan_ring"))
     cfg = p.config_for("nsgan", p.paper_steps)
     assert (cfg.loss, cfg.updates, cfg.batch_size, cfg.beta1, cfg.lr_g) == (
         "nsgan", "simultaneous", 100, 0.8, 1e-4)  # fmt: skip
     assert cfg.steps == 400 * cfg.train_set_size // cfg.batch_size
     m = MIXTURES[cfg.dataset]
     assert m.std == 0.01 and np.allclose(np.linalg.norm(m.centers, axis=1), 1.0)
-    g = reproduce.load_preset(next(x for x in PRESETS if x.stem == "pacgan_grid"))
+    g = reproduce_preset.load_preset(next(x for x in PRESETS if x.stem == "pacgan_grid"))
     assert MIXTURES[g.base.dataset].std == 0.05
     assert sorted(set(MIXTURES[g.base.dataset].centers[:, 0].tolist())) == [-4, -2, 0, 2, 4]
 
@@ -364,22 +364,22 @@ def test_train_config_takes_a_presets_config_table(tmp_path, capsys):
     for name in ("pacgan_ring", "experiments/reproduce/pacgan_grid.toml"):
         assert main(["train", "--config", name, "--print-config"]) == 0
         printed = config_io.from_mapping(tomllib.loads(capsys.readouterr().out))
-        preset = reproduce.load_preset(Path(name).stem)
+        preset = reproduce_preset.load_preset(Path(name).stem)
         assert printed == config_lib.resolve(preset.base)
 
 
 def test_a_budget_in_epochs_counts_each_variants_own_data_use():
-    preset = reproduce.load_preset("pacgan_ring")
+    preset = reproduce_preset.load_preset("pacgan_ring")
     # 100,000 samples, batch 100: 1,000 steps an epoch; WGAN's 5 critic batches a G step: 200
     assert preset.steps_for("nsgan", "epochs:20") == [20_000]
     assert preset.steps_for("wgan", "epochs:20") == [4_000]
     assert preset.steps_for("wgan", "steps:700") == [700]
-    assert reproduce.budget_name("reduced", epochs=20) == "epochs:20"
-    assert reproduce.budget_name("full", steps=5) == "steps:5"
+    assert reproduce_preset.budget_name("reduced", epochs=20) == "epochs:20"
+    assert reproduce_preset.budget_name("full", steps=5) == "steps:5"
     for kwargs, message in (({"epochs": 2, "steps": 3}, "choose one"),
                             ({"epochs": 0}, "at least 1")):  # fmt: skip
         with pytest.raises(ConfigError, match=message):
-            reproduce.budget_name("reduced", **kwargs)
+            reproduce_preset.budget_name("reduced", **kwargs)
     assert "20 of the paper's 400 epochs" in reproduce.budget_note(preset, "wgan", 4_000)
     assert "5.00% of the paper's 80,000" in reproduce.budget_note(preset, "wgan", 4_000)
 
