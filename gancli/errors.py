@@ -1,9 +1,10 @@
 """The errors gancli reports as one line a user can act on, wherever they arise.
 
-`ConfigError` is bad input (a flag, a TOML file, a size that will not fit): the command
-line prints it as `error: ...` and exits 2. `RunDirError` is a run directory that cannot
-be written (busy: exit 2; a full disk or another I/O error: exit 1). `warn` prints a
-warning the same way, as one line on stderr, and the work goes on.
+`ConfigError` is bad input (a flag, a TOML file, a size that will not fit), and
+`DataError` a data file that cannot be used: the command line prints either as
+`error: ...` and exits 2. `RunDirError` is a run directory that cannot be written (busy:
+exit 2; a full disk or another I/O error: exit 1). `warn` prints a warning the same way,
+as one line on stderr, and the work goes on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import sys
 
 class ConfigError(ValueError):
     """A bad experiment: the message is one line a user can act on."""
+
+
+class DataError(ValueError):
+    """A data file or dataset spec that cannot be used; message is one readable line naming the
+    file and the problem."""
 
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

@@ -64,8 +64,7 @@ def _root(
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from gancli.data.images import DataError
-    from gancli.errors import RunDirError
+    from gancli.errors import DataError, RunDirError
     from gancli.run.checkpoint import CheckpointError
     from gancli.run.loop import TrainingStopped
 

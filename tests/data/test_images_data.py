@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from gancli.data.images import (
-    DataError,
     ImageData,
     load_digits,
     load_image_file,
     load_images,
 )
+from gancli.errors import DataError
 
 
 def _idx_bytes(arr: np.ndarray, code: int = 0x08) -> bytes:
