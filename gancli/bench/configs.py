@@ -24,8 +24,9 @@ def preset_model(name: str) -> dict:
     norm, D of 3 maxout layers of 200 x 5, simultaneous updates, batch 100, a bootstrapped
     training set of 100,000 points iterated in epochs."""
     from gancli import presets
+    from gancli.config_io import read_toml
 
-    return dict(config_lib.read_toml(presets.find(name, reproduce=True))["config"])
+    return dict(read_toml(presets.find(name, reproduce=True))["config"])
 
 
 def _configs() -> dict[str, dict]:

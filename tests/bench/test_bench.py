@@ -368,7 +368,7 @@ def test_sweep_bench_rejects_an_unknown_model(capsys):
 def test_bench_times_the_models_the_studies_use():
     """PacGAN's model as its preset trains it, the DCGAN and both weakened generators, at
     1, 10 and 32 seeds; the chunk is the one train runs for each."""
-    from gancli.studies.reproduce import load_preset
+    from gancli.studies.reproduce_preset import load_preset
 
     paper = load_preset("pacgan_ring").config_for("nsgan", 300, seeds=10)
     cfg = configs.make_config(configs.CONFIGS["pacgan-ring-nsgan-S10"], 300)
