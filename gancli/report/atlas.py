@@ -8,8 +8,10 @@ from pathlib import Path
 
 from gancli.report.claims import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 
-COLOURS = {SUPPORTED: "#4daf4a", NOT_SUPPORTED: "#e41a1c", INCONCLUSIVE: "#bdbdbd",
+# Blue and orange (safe for red-green colour blindness; neither reads as good or bad news):
+COLOURS = {SUPPORTED: "#4a90c8", NOT_SUPPORTED: "#f4a259", INCONCLUSIVE: "#cfcfcf",
            None: "#ffffff"}  # fmt: skip
+NOT_JUDGED = "not judged"  # no test for the claim could run: the cell says why
 SHORT = {SUPPORTED: "supported", NOT_SUPPORTED: "not supported", INCONCLUSIVE: "inconclusive",
          None: "not run"}  # fmt: skip
 
@@ -47,6 +49,7 @@ def cell_text(c: dict, width: str = "long") -> str:
     verdict = c.get("verdict")
     head = SHORT[verdict] if verdict in SHORT else str(verdict)
     if verdict is None or not c.get("judged"):
+        head = head if verdict is None else NOT_JUDGED
         why = c.get("why", "")
         return f"{head}: {why}" if width == "long" else head
     t = c.get("test")
@@ -55,7 +58,9 @@ def cell_text(c: dict, width: str = "long") -> str:
     p = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
     if width != "long":
         short = "" if t.get("diff") is None else _num(t["diff"])
-        if short and t.get("diff_lo") is not None:
+        if not short and t.get("effect") is not None:
+            short = f"z {_num(t['effect'])}"  # a permutation test's standardised effect
+        elif short and t.get("diff_lo") is not None:
             short += f" [{_num(t['diff_lo'])}, {_num(t['diff_hi'])}]"
         return "\n".join(x for x in (head, short, f"p_adj {_num(p)}") if x)
     label = t.get("label") or t.get("name", "")
@@ -65,9 +70,59 @@ def cell_text(c: dict, width: str = "long") -> str:
     )
     if _counts(c):
         text += f"; {_counts(c)}"
+    if both_ways(c):
+        text += " (mixed: significant both ways)"
     if verdict == INCONCLUSIVE and t.get("inconclusive_reason"):
         text += f"; {t['inconclusive_reason']}"
     return text
+
+
+def both_ways(c: dict) -> bool:
+    """Whether tests both for and against the claim were significant (a mixed result that
+    the rule resolves: 'all' for needed, 'any' against enough)."""
+    counts = c.get("counts") or {}
+    return all((counts.get(f) or {}).get("significant", 0) > 0 for f in ("forward", "reverse"))
+
+
+def grid_holm(atlas: dict, alpha: float = 0.05) -> dict:
+    """Holm's correction across the whole grid: every judged cell contributes the p of the
+    test it rests on (already Holm-adjusted within the cell); a decided verdict holds
+    grid-wide when its grid-adjusted p stays below alpha. For a reader who takes the grid
+    as one question ('does any claim hold anywhere?') rather than a cell at a time."""
+    from gancli.stats import holm_p
+
+    where, ps = [], []
+    for d in atlas["datasets"]:
+        for setting in atlas["settings"]:
+            for claim, c in zip(atlas["claims"], d["cells"][setting], strict=False):
+                t = c.get("test") or {}
+                p = t.get("p_adj") if t.get("p_adj") is not None else t.get("p")
+                if c.get("judged") and isinstance(p, int | float) and math.isfinite(p):
+                    where.append((d["name"], setting, claim, c["verdict"], p))
+                    ps.append(p)
+    cells = [{"dataset": n, "setting": st, "claim": cl, "verdict": v, "p": p, "p_grid": q,
+              "holds": v in (SUPPORTED, NOT_SUPPORTED) and q < alpha}
+             for (n, st, cl, v, p), q in zip(where, holm_p(ps), strict=True)]  # fmt: skip
+    return {"judged": len(cells), "alpha": alpha, "cells": cells}
+
+
+def _grid_lines(atlas: dict) -> list[str]:
+    g = grid_holm(atlas)
+    decided = [c for c in g["cells"] if c["verdict"] in (SUPPORTED, NOT_SUPPORTED)]
+    if not decided:
+        return []
+    lines = ["", "## Across the grid", "",
+             f"Holm's correction over the {g['judged']} judged cells (each cell's deciding "
+             "p, already adjusted within the cell): with every cell's null true, the "
+             "chance of at least one wrong decided verdict somewhere is then at most 5% "
+             "(cell by cell it is 5% per cell, and about 1 - 0.95^n over n cells).", "",
+             "| dataset | setting | claim | verdict | p (cell) | p (grid) | holds grid-wide |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for c in decided:
+        lines.append(f"| {c['dataset']} | {c['setting']} | {c['claim']} | {c['verdict']} | "
+                     f"{_num(c['p'])} | {_num(c['p_grid'])} | "
+                     f"{'yes' if c['holds'] else 'no'} |")  # fmt: skip
+    return lines
 
 
 def _minutes(seconds) -> str:
@@ -85,7 +140,8 @@ def render_atlas(atlas: dict) -> str:
         "against the claim, for 'inconclusive' the test for the claim that fell shortest; "
         "its mean difference (a - b in the measure's units) with a 95% t interval and its "
         "Holm-adjusted p. 'paper': each loss at its paper's settings; 'tuned': each loss at "
-        "its best of K points on held-out tuning seeds, retrained on the same seeds.",
+        "its best of K points, chosen on tuning seeds kept apart from the evaluation seeds and "
+        "retrained on those.",
         "",
         "How to read it:",
         "",
@@ -94,11 +150,17 @@ def render_atlas(atlas: dict) -> str:
         "seeds), or for claim 2 the share of converged seeds below (or at or above) half "
         "the modes with its exact Clopper-Pearson interval. The interval and the p-value "
         "come from different procedures (t against rank or sign tests), so an interval "
-        "that excludes 0 beside a non-significant p is possible and not a contradiction.",
+        "that excludes 0 beside a non-significant p is possible and not a contradiction; "
+        "the interval is two-sided and not adjusted for multiplicity, the p one-sided and "
+        "Holm-adjusted. For 'a closer than b' the difference is b - a (distances: lower is "
+        "better), so a positive value favours a. A 'z' is a permutation test's "
+        "standardised effect (observed minus the permutations' mean, over their std). "
+        "'8 vs 8 seeds' on a paired or one-sample test means 8 pairs or 8 seeds.",
         "- Holm's correction runs within each cell's families of tests (for the claim, "
         "against it), not across the cells: each cell is its own question on its own data, "
-        "and a reader scanning the whole grid for any 'supported' should expect about one "
-        "false one in twenty judged cells at p < 0.05.",
+        "at 5% per cell. Over n judged cells the chance of at least one wrong decided "
+        "verdict is then up to 1 - 0.95^n (about half at 14); 'Across the grid' below "
+        "applies Holm over the cells and says which verdicts survive it.",
         "- Budgets differ between datasets (the table below): a verdict holds at its "
         "dataset's primary budget, not at every length of training.",
         "- 'tuned' columns exist only where the study ran tuning (tune > 0); elsewhere the "
@@ -140,6 +202,7 @@ def render_atlas(atlas: dict) -> str:
         for i, claim in enumerate(atlas["claims"]):
             cells = [cell_text(d["cells"][setting][i]).replace("|", "/") for d in ds]
             lines.append(f"| {claim} | " + " | ".join(cells) + " |")
+    lines += _grid_lines(atlas)
     lines += ["", "## Reports", ""]
     for d in ds:
         for setting, r in d["reports"].items():
@@ -167,11 +230,15 @@ def plot_atlas(atlas: dict, path: Path) -> None:
                 verdict = c.get("verdict")
                 judged = verdict is None or c.get("judged")
                 face = COLOURS.get(verdict, "#ffffff") if judged else "#f0f0f0"
-                ax.add_patch(Rectangle((x, i), 1, 1, facecolor=face, edgecolor="white", lw=2))
+                edge = "#bdbdbd" if verdict is None else "white"
+                ax.add_patch(Rectangle((x, i), 1, 1, facecolor=face, edgecolor=edge, lw=2))
+                if both_ways(c):
+                    ax.add_patch(Rectangle((x + 0.04, i + 0.04), 0.92, 0.92, fill=False,
+                                           hatch="///", edgecolor="#777777", lw=0))  # fmt: skip
                 text = (
                     cell_text(c, "short")
                     if c.get("judged")
-                    else ("not run" if verdict is None else "cannot judge")
+                    else ("not run" if verdict is None else NOT_JUDGED)
                 )
                 ax.text(x + 0.5, i + 0.5, text, ha="center", va="center", fontsize=7)
     ax.set_xlim(0, ncol)
@@ -188,11 +255,15 @@ def plot_atlas(atlas: dict, path: Path) -> None:
         side.set_visible(False)
     legend = [Patch(facecolor=COLOURS[v], label=SHORT[v])
               for v in (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)]  # fmt: skip
-    legend.append(Patch(facecolor="#f0f0f0", label="cannot be judged here"))
+    legend.append(Patch(facecolor="#f0f0f0", label=f"{NOT_JUDGED} (no test could run)"))
+    legend.append(Patch(facecolor="white", edgecolor="#777777", hatch="///",
+                        label="significant tests both for and against"))  # fmt: skip
     legend.append(Patch(facecolor=COLOURS[None], edgecolor="#bdbdbd", label="not run"))
-    fig.legend(handles=legend, loc="lower center", ncol=5, fontsize=8, frameon=False)
-    fig.suptitle(f"Claims atlas: {atlas['study']} (verdict at each primary budget, Holm p)",
+    fig.legend(handles=legend, loc="lower center", ncol=6, fontsize=8, frameon=False)
+    fig.suptitle(f"Claims atlas: {atlas['study']}\n"
+                 "each cell: verdict at the dataset's primary budget; the deciding test's "
+                 "estimate [95% CI] (units in atlas.md) or z; its Holm-adjusted p",
                  fontsize=9)  # fmt: skip
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.93))
     save_figure(fig, path)
     plt.close(fig)

@@ -142,8 +142,11 @@ def claim_robustness(runs: dict, distance: str, variants, primary) -> dict:
                 pairs.append((good[v, WGAN], good[v, o], f"{w} more {quality} than {x}",
                               f"{x} more {quality} than {w}"))  # fmt: skip
             for hi, lo, fwd, rev in pairs:
-                forward.append(replace(stats.mann_whitney(hi, lo, "greater"), label=fwd))
-                reverse.append(replace(stats.mann_whitney(lo, hi, "greater"), label=rev))
+                # "a closer than b" compares b's distance with a's: its difference is b - a
+                what = {"diff_what": f"mean difference b - a ({distance}: lower is better)"}
+                what = what if fwd.endswith(f"closer than {x}: {distance}") else {}
+                forward.append(replace(stats.mann_whitney(hi, lo, "greater"), label=fwd, **what))
+                reverse.append(replace(stats.mann_whitney(lo, hi, "greater"), label=rev, **what))
         verdict, why, tests = decide(forward, reverse, f"with the weak generator: {said}")
         if verdict == NOT_SUPPORTED:
             why += "; another weak generator is significantly better: " + ", ".join(

@@ -234,11 +234,12 @@ def cell(claim: dict | None, why_missing: str = "") -> dict:
     return out
 
 
-def _train_wall(folder: Path, summary: dict) -> float | None:
-    """Seconds the report's runs took, as they recorded it (tuning runs and claim 1's
-    probe included where they recorded it): the cost of the cell, not of this command."""
+def _train_wall(folder: Path, summary: dict, tuning: Path | None = None) -> float | None:
+    """Seconds the report's runs took, as they recorded it (claim 1's probe included, and
+    for the tuned report the tuning runs in `tuning`): the cost of the cell, not of this
+    command."""
     walls = [r.get("wall_time_s") for r in summary.get("runs", {}).values()]
-    for f in sorted(folder.glob("tune/*/summary.json")):
+    for f in sorted(tuning.glob("*/summary.json")) if tuning else []:
         walls.append((_summary(f) or {}).get("wall_time_s"))
     walls.append((_summary(folder / "escape_probe.json") or {}).get("wall_time_s"))
     known = [w for w in walls if isinstance(w, int | float)]
@@ -269,8 +270,9 @@ def build_atlas(study: Study, out: Path) -> dict:
             claims = summary.get("claims", [])
             cols[setting] = [cell(claims[i] if i < len(claims) else None)
                              for i in range(len(CLAIM_NAMES))]  # fmt: skip
+            tuning = out / e.name / "tune" if setting == "tuned" else None  # its cost
             meta[setting] = {"report": str((folder / "report.md").relative_to(out)),
-                             "train_wall_s": _train_wall(folder, summary),
+                             "train_wall_s": _train_wall(folder, summary, tuning),
                              "seeds": len(summary.get("seeds", [])),
                              "steps": summary.get("steps"),
                              "primary_budget": summary.get("primary_budget"),

@@ -281,6 +281,10 @@ def test_claim4_supported_when_the_weak_wgan_is_closer_and_makes_more_data():
     c = claims.claim_robustness(runs, "w1", "thin", 500)
     assert c["verdict"] == SUPPORTED, c["why"]
     assert "our 2-D manipulation" in c["claim"]
+    # "wgan-thin closer than nsgan-thin": nsgan's W1 minus wgan's, positive when wgan is closer
+    closer = next(t for t in c["by_budget"][-1]["tests"]["forward"] if "closer" in t["label"])
+    assert closer["diff"] == pytest.approx(np.mean(BAD_W1) - np.mean(GOOD_W1))
+    assert closer["diff_what"] == "mean difference b - a (w1: lower is better)"
 
 
 def test_claim4_not_supported_when_another_weak_generator_is_closer():

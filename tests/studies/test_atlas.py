@@ -87,7 +87,7 @@ def test_a_claim_with_no_test_is_a_cell_that_says_why():
     c = claim("inconclusive", [], [], why="not run: needs a weak wgan (this comparison ran gan)")
     out = atlas.cell(c)
     assert out["judged"] is False
-    assert cell_text(out) == "inconclusive: not run: needs a weak wgan (this comparison ran gan)"
+    assert cell_text(out) == "not judged: not run: needs a weak wgan (this comparison ran gan)"
     assert atlas.cell(None, "not run yet") == {"verdict": None, "why": "not run yet"}
 
 
@@ -257,3 +257,27 @@ def test_study_wall_counts_only_invocations_that_trained(tmp_path):
     assert not atlas._trained_since(tmp_path / "ring8", started)
     os.utime(log, (started + 1, started + 1))
     assert atlas._trained_since(tmp_path / "ring8", started)
+
+
+def test_tuning_runs_count_in_the_tuned_reports_training_time(tmp_path):
+    """The tuning runs (under <dataset>/tune) are the tuned comparison's cost, not the
+    paper-settings one's."""
+    folder = tmp_path / "grid25"
+    (folder / "tune" / "gan").mkdir(parents=True)
+    (folder / "tune" / "gan" / "summary.json").write_text('{"wall_time_s": 100.0}')
+    (folder / "escape_probe.json").write_text('{"wall_time_s": 7.0}')
+    paper = {"runs": {"gan": {"wall_time_s": 10.0}}}
+    assert atlas._train_wall(folder, paper) == 17.0
+    tuned = {"runs": {"gan": {"wall_time_s": 20.0}}}
+    (folder / "tuned").mkdir()
+    assert atlas._train_wall(folder / "tuned", tuned, folder / "tune") == 120.0
+
+
+def test_a_cell_with_significant_tests_both_ways_is_marked_mixed():
+    from gancli.report.atlas import both_ways
+
+    mixed = {"counts": {"forward": {"significant": 2, "of": 4, "rule": "all"},
+                        "reverse": {"significant": 1, "of": 4, "rule": "any"}}}  # fmt: skip
+    clean = {"counts": {"forward": {"significant": 0, "of": 4, "rule": "all"},
+                        "reverse": {"significant": 3, "of": 4, "rule": "any"}}}  # fmt: skip
+    assert both_ways(mixed) and not both_ways(clean) and not both_ways({})
