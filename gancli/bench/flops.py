@@ -86,7 +86,13 @@ def forward_layer_flops(module, variables, sample_shape: tuple[int, ...]) -> lis
     return per_op
 
 
-def update_flops(g_layers: list[float], d_layers: list[float], batch: int, n_critic: int) -> float:
+def update_flops(
+    g_layers: list[float],
+    d_layers: list[float],
+    batch: int,
+    n_critic: int,
+    simultaneous: bool = False,
+) -> float:
     """Useful FLOPs of one generator step (n_critic D updates, one G update) of one seed.
 
     g_layers/d_layers: per-sample forward FLOPs of each layer, input layer first. Backward of
@@ -96,11 +102,15 @@ def update_flops(g_layers: list[float], d_layers: list[float], batch: int, n_cri
                 gradients on 2B for all but D's first layer.
       G update: G forward, weight gradients and input gradients but the first on B;
                 D forward and input gradients (all layers, they reach G) on B.
+    Simultaneous updates (one batch, one z, both gradients at the same parameters) need
+    G's forward pass and D's forward pass over the fakes once, not twice: G + D fewer
+    (the step computes G once; XLA merges the two identical D passes).
     """
     G, D = sum(g_layers), sum(d_layers)
     d_update = G + 2 * D + 2 * D + 2 * (D - d_layers[0])
     g_update = G + G + (G - g_layers[0]) + D + D
-    return float(batch * (n_critic * d_update + g_update))
+    shared = G + D if simultaneous else 0.0
+    return float(batch * (n_critic * d_update + g_update - shared))
 
 
 def analytic_step_flops(program: GANProgram) -> dict:
@@ -119,12 +129,16 @@ def analytic_step_flops(program: GANProgram) -> dict:
     return {
         "g_layers": g,
         "d_layers": d,
-        "flops": update_flops(g, d, cfg.batch_size, cfg.n_critic),
+        "flops": update_flops(
+            g, d, cfg.batch_size, cfg.n_critic, simultaneous=cfg.updates == "simultaneous"
+        ),
     }
 
 
 def traced_step_flops(program: GANProgram, data_array) -> float:
-    """Matmul/conv FLOPs in the traced jaxpr of one step of one seed (before XLA's DCE)."""
+    """Matmul/conv FLOPs in the traced jaxpr of one step of one seed (before XLA's DCE and
+    CSE: a simultaneous step's jaxpr passes D over the fakes twice, once per loss, and XLA
+    computes it once; 37 dots in the compiled PacGAN step either way, docs/speed.md)."""
     state = program.abstract_one()
     closed = jax.make_jaxpr(partial(train_step, program))(state, data_array)
     return jaxpr_flops(closed.jaxpr)
