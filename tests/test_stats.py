@@ -265,3 +265,55 @@ def test_a_test_as_a_dict_says_why_it_is_inconclusive():
     assert d["significant"] is False and "inconclusive" in d["inconclusive_reason"]
     clear = stats.mann_whitney([5, 6, 7, 8, 9], [0, 1, 2, 3, 4]).to_dict()
     assert clear["inconclusive_reason"] == ""
+
+
+# ---- written for survivors of the mutation run (docs/mutants.md) ----------------------------
+
+
+def test_mann_whitney_reports_cohens_d_and_welchs_interval_by_hand():
+    a = np.array([4.0, 6.0, 7.0, 9.0])  # mean 6.5, var (ddof 1) 13/3
+    b = np.array([1.0, 2.0, 4.0, 5.0])  # mean 3.0, var 10/3
+    t = stats.mann_whitney(a, b, alternative="greater")
+    # Cohen's d with the two variances averaged: 3.5 / sqrt((13/3 + 10/3) / 2)
+    assert t.effect == pytest.approx(3.5 / math.sqrt(23 / 6))
+    # Welch: se^2 = (13/3 + 10/3) / 4 = 23/12, df = se^4 / ((13/12)^2/3 + (10/12)^2/3)
+    df = (23 / 12) ** 2 / (((13 / 12) ** 2 + (10 / 12) ** 2) / 3)
+    from scipy.stats import t as student_t
+
+    half = student_t.ppf(0.975, df) * math.sqrt(23 / 12)
+    assert t.diff == pytest.approx(3.5)
+    assert (t.diff_lo, t.diff_hi) == pytest.approx((3.5 - half, 3.5 + half))
+
+
+def test_sign_test_names_what_it_counts_for_each_tie_rule():
+    v = [3, 4, 4, 5, 6, 7]
+    assert stats.sign_test(v, 4, "greater", ties="for").diff_what == "share of seeds at or above 4"
+    assert stats.sign_test(v, 4, "greater", ties="against").diff_what == "share of seeds above 4"
+    dropped = stats.sign_test(v, 4, "greater", ties="drop").diff_what
+    assert dropped == "share of seeds above 4 (ties dropped)"
+
+
+@pytest.mark.parametrize("n_a, n_b, too_few", [(2, 3, False), (3, 2, False), (1, 5, True),
+                                                (5, 1, True), (1, 1, True)])  # fmt: skip
+def test_inconclusive_for_too_few_seeds_only_below_two_per_group(n_a, n_b, too_few):
+    t = stats.Test("Mann-Whitney U", 0.5, n_a, n_b, 0.1, 0.3, None)
+    says = "needs at least 2 seeds per group" in t.inconclusive_reason
+    assert says == too_few
+
+
+def test_unpaired_difference_takes_groups_of_different_sizes():
+    a, b = np.array([4.0, 6.0, 7.0, 9.0]), np.array([1.0, 2.0, 4.0, 5.0, 8.0])
+    t = stats.mann_whitney(a, b)
+    assert t.diff == pytest.approx(6.5 - 4.0) and t.diff_lo < 2.5 < t.diff_hi
+
+
+def test_tests_of_fewer_than_two_seeds_give_no_p_and_can_reach_nothing():
+    for t in (stats.sign_test([3.0], 4.0),
+              stats.permutation_test(lambda a, b: a.mean(1) - b.mean(1), np.ones(1), np.ones(3),
+                                     "permutation")):  # fmt: skip
+        assert math.isnan(t.p) and t.min_p == 1.0 and t.needed is None
+    # a statistic with no value on the observed split (a metric that was NaN): no test
+    nan = stats.permutation_test(lambda a, b: np.full(len(a), np.nan), np.ones(3), np.ones(3), "p")
+    assert math.isnan(nan.p) and nan.min_p == 1.0 and nan.needed is None
+    two = stats.sign_test([3.0, 5.0], 4.0)  # two seeds: a test; one of 2 below, P(X >= 1) = 3/4
+    assert two.p == pytest.approx(0.75) and two.min_p == pytest.approx(0.25)
