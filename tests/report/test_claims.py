@@ -340,3 +340,19 @@ def test_claim3_cross_seed_permutation_test_is_calibrated_under_the_null():
         groups = [(rng.normal(size=(6, 5)), rng.normal(size=(6, 5))) for _ in range(2)]
         ps.append(cross_seed_test(*groups).p)
     assert 0.01 <= np.mean(np.array(ps) < 0.05) <= 0.11
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_average_ranks_are_scipys_rankdata_with_ties_and_nan(axis):
+    # claim 3's permutation tests rank by counting (faster); it must be rankdata exactly
+    from scipy.stats import rankdata
+
+    from gancli.report.tracking import average_ranks
+
+    rng = np.random.default_rng(3)
+    x = np.round(rng.random((7, 8, 5)), 1)  # ties
+    x[2, 3, 1] = np.nan  # one NaN: its whole slice along `axis` is NaN
+    want = rankdata(x, axis=axis)
+    assert np.array_equal(average_ranks(x, axis), want, equal_nan=True)
+    long = rng.integers(0, 9, (3, 70)).astype(float)  # > 64 along the axis: rankdata itself
+    assert np.array_equal(average_ranks(long, 1), rankdata(long, axis=1))
