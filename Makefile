@@ -45,7 +45,7 @@ soak: $(STAMP)
 # MODULES=gancli/core/losses.py narrows it; the extra is installed here, not by `install`.
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutants]'
-	$(BIN)/python mutants/run.py $(MODULES)
+	$(BIN)/python mutants/run.py $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gancli tests

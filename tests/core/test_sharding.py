@@ -94,6 +94,13 @@ SCRIPT = textwrap.dedent(
     np.savez(out + "/sharded.npz", **flat((s4, m4)))
     np.savez(out + "/single.npz", **flat((s1, m1)))
 
+    # A DCGAN vmaps its seeds over a sharded mesh; on one CPU device it maps them one at a
+    # time (GANProgram.seed_group)
+    digits, img = data_lib.load("digits"), resolve(Config(dataset="digits", seeds=4))
+    facts["image_seed_group_sharded"] = GANProgram.build(img, digits).seed_group
+    one = GANProgram.build(img, digits, devices=[jax.devices()[0]])
+    facts["image_seed_group_one_cpu"] = one.seed_group
+
     # Seeds not divisible by the device count: one readable ConfigError.
     try:
         GANProgram.build(cfg.replace(seeds=6), ring)
@@ -172,6 +179,12 @@ def test_chunks_do_not_retrace_or_recompile(sharded_run):
     assert facts["traces_after_second_chunk"] == 1
     assert facts["executables_cached"] == 1
     assert facts["single_traces"] == 1
+
+
+def test_a_dcgan_vmaps_its_seeds_over_a_sharded_mesh_and_maps_them_on_one_cpu(sharded_run):
+    facts, _, _ = sharded_run
+    assert facts["image_seed_group_sharded"] == 4
+    assert facts["image_seed_group_one_cpu"] == 1
 
 
 def test_seeds_not_divisible_by_devices_is_a_config_error(sharded_run):

@@ -21,7 +21,7 @@ from tests.conftest import TINY
 @pytest.fixture(scope="module")
 def comparison_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp")
-    flags = {**TINY, "seeds": 2, "steps": 60, "eval_every": 10}
+    flags = {**TINY, "seeds": 2, "steps": 80, "eval_every": 20}
     c = compare.load_comparison(None, flags, "gan,nsgan,wgan", "narrow")
     c = dataclasses.replace(c, escape_steps=60)
     compare.run_comparison(c, out, quiet=True, log=lambda m: None)
@@ -46,12 +46,12 @@ def test_every_file_with_the_right_columns(comparison_dir):
     summary = json.loads((out / "summary.json").read_text())
     # each claim's verdict is its primary budget's row (the final step by default; claim 1:
     # the probe's last step), not the best-looking one
-    assert summary["primary_budget"] == 60
-    for claim in summary["claims"]:
-        assert claim["primary_budget"] == 60
-        row = next(b for b in claim["by_budget"] if b["budget"] == 60)
+    assert summary["primary_budget"] == 80
+    for claim, budget in zip(summary["claims"], [60, 80, 80, 80], strict=True):
+        assert claim["primary_budget"] == budget  # claim 1: the probe's 60 steps
+        row = next(b for b in claim["by_budget"] if b["budget"] == budget)
         assert (claim["verdict"], claim["why"]) == (row["verdict"], row["why"])
-        assert claim["headline"] == f"{row['verdict']} at the primary budget (60 steps)"
+        assert claim["headline"] == f"{row['verdict']} at the primary budget ({budget} steps)"
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(plots)
     md = (out / "report.md").read_text()
@@ -62,7 +62,7 @@ def test_every_file_with_the_right_columns(comparison_dir):
     assert "| wgan | rmsprop | 5e-05 | 5e-05 |" in md
     # every claim is judged at every evaluation step after 0 (claim 1: at its own steps)
     for claim in summary["claims"][1:]:
-        assert [b["budget"] for b in claim["by_budget"]] == [10, 20, 30, 40, 50, 60]
+        assert [b["budget"] for b in claim["by_budget"]] == [20, 40, 60, 80]
     assert [b["budget"] for b in summary["claims"][0]["by_budget"]] == [10, 20, 30, 40, 50, 60]
     # each loss's run directory is a normal run: it samples
     assert main(["sample", str(out / "wgan"), "--n", "10", "--out", str(out / "w.png")]) == 0
@@ -71,7 +71,7 @@ def test_every_file_with_the_right_columns(comparison_dir):
 def test_tracking_figures_match_a_direct_computation(comparison_dir):
     out, c = comparison_dir
     runs = load_runs(c, out)
-    claim = claims.claim_tracking(runs, "w1", 60)
+    claim = claims.claim_tracking(runs, "w1", 80)
     metrics = [json.loads(x) for x in (out / "wgan" / "metrics.jsonl").read_text().splitlines()]
     evals = [json.loads(x) for x in (out / "wgan" / "eval.jsonl").read_text().splitlines()]
     rhos = []
@@ -90,7 +90,7 @@ def test_claim1_figures_match_the_probes(comparison_dir):
     out, c = comparison_dir
     escape = json.loads((out / "escape_probe.json").read_text())
     assert list(escape["starts"]) == ["init", "trained"] and escape["arms"] == ["sgd", "adam"]
-    assert escape["starts"]["trained"]["trained_steps"] == 30  # half the run by default
+    assert escape["starts"]["trained"]["trained_steps"] == 40  # half the run by default
     probe = escape["starts"]["init"]["probe"]
     d_fake = np.asarray(probe["d_fake"])
     mm, ns = np.asarray(probe["grad_minimax"]), np.asarray(probe["grad_nonsaturating"])
@@ -142,9 +142,9 @@ def test_rerun_with_other_settings_is_refused_or_forced(comparison_dir, tmp_path
     with pytest.raises(ConfigError, match=r"trained with other settings \(batch_size 64 -> 32\)"):
         compare.run_comparison(changed, out, quiet=True, log=lambda m: None)
     # nothing was touched
-    assert json.loads((out / "gan" / "summary.json").read_text())["step"] == 60
+    assert json.loads((out / "gan" / "summary.json").read_text())["step"] == 80
     fewer = dataclasses.replace(c, base=c.base.replace(steps=40))
-    with pytest.raises(ConfigError, match="steps 60 -> 40"):
+    with pytest.raises(ConfigError, match="steps 80 -> 40"):
         compare.run_comparison(fewer, out, quiet=True, log=lambda m: None)
 
 

@@ -54,7 +54,7 @@ def test_tune_trains_points_on_tuning_seeds_and_retrains_the_best_held_out(tmp_p
     from gancli.studies import compare
     from tests.conftest import TINY
 
-    flags = {**TINY, "seeds": 2, "steps": 20, "eval_every": 10}
+    flags = {**TINY, "seeds": 2, "steps": 20, "eval_every": 20}
     c = dataclasses.replace(compare.load_comparison(None, flags, "nsgan,wgan", "none"),
                             escape_steps=6)  # fmt: skip
     result = tune.run_tuning(c, tmp_path, k=4, tune_seeds=2, quiet=True, log=lambda m: None)
