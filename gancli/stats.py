@@ -222,7 +222,7 @@ def _mann_whitney_p(a: np.ndarray, b: np.ndarray, alternative: str) -> float:
     gamma = abs(np.finfo(np.float64).eps * 100 * observed)
     less = np.count_nonzero(null <= observed + gamma) / null.size
     greater = np.count_nonzero(null >= observed - gamma) / null.size
-    p = {"less": less, "greater": greater}.get(alternative, 2 * min(less, greater))
+    p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
     return float(min(max(p, 0.0), 1.0))
 
 
