@@ -28,12 +28,13 @@ demo: $(STAMP)
 	$(BIN)/gancli train --config experiments/demo_nsgan_ring8.toml --out runs/demo --force
 	@echo "demo results: runs/demo (summary.json, samples/final_seed*.png, metrics.jsonl)"
 
-# Tests run on every core (at most 4 workers): ~3 minutes on 2 cores.
+# Tests run on every core (at most 4 workers), a file's tests in one worker so that its
+# module fixtures (a trained comparison, a classifier) are built once, not once per worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m "" -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -m "" -n auto --maxprocesses 4 --dist loadfile
 
 # Kill training at random moments (SOAK_KILLS, SOAK_SEED), resume each time, and compare
 # with an uninterrupted run bit for bit; a few minutes.

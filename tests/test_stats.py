@@ -333,3 +333,32 @@ def test_mann_whitney_exact_p_is_scipys_permutation_method(alternative):
         method = sps.PermutationMethod(n_resamples=np.inf)
         want = sps.mannwhitneyu(a, b, alternative=alternative, method=method).pvalue
         assert stats.mann_whitney(a, b, alternative).p == float(want), (a, b)
+
+
+def test_holm_caps_an_adjusted_p_at_one():
+    assert stats.holm_p([0.6, 0.9]) == [1.0, 1.0]  # 2 x 0.6 = 1.2 is capped
+
+
+def test_wilcoxon_by_hand_exact_p_effect_and_pairs_with_a_missing_side_dropped():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.nan, 7.0])
+    b = np.array([0.5, 1.0, 2.0, 2.5, 3.5, 0.0, np.inf])
+    t = stats.wilcoxon(a, b, "greater")
+    # the pairs with a non-finite side (6th, 7th) are dropped, not counted
+    assert (t.n_a, t.n_b) == (5, 5)
+    # all 5 differences positive: the exact p is the one sign pattern of 2^5
+    assert t.p == 1 / 32
+    diff = np.array([0.5, 1.0, 1.0, 1.5, 1.5])
+    assert t.effect == pytest.approx(diff.mean() / diff.std(ddof=1))
+
+
+def test_rank_tests_give_no_effect_size_when_no_seed_varies():
+    # two constant groups: Cohen's d is undefined (zero spread), not infinite
+    t = stats.mann_whitney([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], "greater")
+    assert math.isnan(t.effect) and t.needed is None
+
+
+def test_wilcoxon_is_exact_up_to_16_pairs():
+    # 14 positive differences: exact over all 2^14 sign flips (scipy would enumerate up to
+    # 9,999 flips on its own; beyond that only the exact rule gives 1 / 2^14)
+    t = stats.wilcoxon(np.arange(1.0, 15.0), np.zeros(14), "greater")
+    assert t.p == 2.0**-14
