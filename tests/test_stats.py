@@ -329,6 +329,7 @@ def test_mann_whitney_exact_p_is_scipys_permutation_method(alternative):
     cases += [(rng.integers(0, 4, size=8).astype(float), rng.integers(1, 5, size=8).astype(float))
               for _ in range(6)]  # fmt: skip
     cases += [(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]))]
+    cases += [(np.array([1.0, 2.0]), np.array([2.0, 1.0]))]  # two-sided: 2 x 0.83, capped at 1
     for a, b in cases:
         method = sps.PermutationMethod(n_resamples=np.inf)
         want = sps.mannwhitneyu(a, b, alternative=alternative, method=method).pvalue
@@ -362,3 +363,21 @@ def test_wilcoxon_is_exact_up_to_16_pairs():
     # 9,999 flips on its own; beyond that only the exact rule gives 1 / 2^14)
     t = stats.wilcoxon(np.arange(1.0, 15.0), np.zeros(14), "greater")
     assert t.p == 2.0**-14
+
+
+def _paired_seeds_by_hand(effect: float) -> int:
+    # one-sided 5 %, 80 % power, normal approximation for ONE sample of differences,
+    # inflated by pi/3 (rank tests vs t); an unpaired design would need twice as many
+    z = sps.norm.ppf(0.95) + sps.norm.ppf(0.8)
+    return math.ceil((z / effect) ** 2 * math.pi / 3)
+
+
+def test_paired_tests_ask_for_the_seeds_of_a_paired_design():
+    rng = np.random.default_rng(5)
+    diff = rng.normal(0.3, 1.0, size=12)
+    w = stats.wilcoxon(diff, np.zeros(12), "greater")
+    assert w.effect == pytest.approx(diff.mean() / diff.std(ddof=1))
+    assert w.needed == _paired_seeds_by_hand(w.effect) > 20
+    s = stats.sign_test([1.0] * 6 + [-1.0] * 4, 0.0, "greater")  # 6 of 10 above 0
+    assert s.effect == pytest.approx(0.2)
+    assert s.needed == _paired_seeds_by_hand(0.2)

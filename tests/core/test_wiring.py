@@ -256,3 +256,34 @@ def test_without_critic_boost_every_step_has_n_critic_updates():
     p = GANProgram.build(cfg, RING)
     state, _ = p.run_chunk(3)(p.init(), p.put_data(RING.array))
     assert _critic_updates(state) == 15
+
+
+# ---- 5. batch norm: D sees each batch with that batch's own statistics -----------------------
+
+
+def test_a_dcgan_discriminator_update_normalises_real_and_fake_batches_by_their_own_statistics():
+    # With batch norm, D's loss in training is computed with batch statistics for both the
+    # real and the fake batch (the DCGAN paper; running averages are for evaluation), and
+    # the running averages move through the real then the fake batch.
+    digits = data_lib.load("digits")
+    cfg = tiny(dataset="digits", hidden=8, z_dim=8, batch_size=16, loss="nsgan")
+    p = GANProgram.build(cfg, digits)
+    state = one(p.init([0]))
+    rng = np.random.default_rng(0)
+    x_real = jnp.asarray(rng.normal(size=(16, *digits.sample_shape)), jnp.float32)
+    x_fake = jnp.asarray(rng.normal(size=(16, *digits.sample_shape)) + 0.5, jnp.float32)
+    d, d_loss, _ = jax.jit(lambda s: step_lib.d_update(p, s, s.d, x_real, x_fake))(state)
+
+    def by_hand(x, stats):  # flax directly, training mode: this batch's statistics
+        variables = {"params": state.d.params, "batch_stats": stats}
+        out, new = p.discriminator.apply(variables, x, train=True, mutable=["batch_stats"])
+        return out, new["batch_stats"]
+
+    real, stats = by_hand(x_real, state.d.stats)
+    fake, stats = by_hand(x_fake, stats)
+    assert float(d_loss) == pytest.approx(float(p.loss.d_loss(real, fake)), rel=1e-5)
+    for got, want in zip(leaves(d.stats), leaves(stats), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    # and the statistics are not the initial ones (the check above would pass vacuously)
+    pairs = zip(leaves(d.stats), leaves(state.d.stats), strict=True)
+    assert not all(np.array_equal(a, b) for a, b in pairs)
