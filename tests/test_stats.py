@@ -350,6 +350,7 @@ def test_wilcoxon_by_hand_exact_p_effect_and_pairs_with_a_missing_side_dropped()
     assert t.p == 1 / 32
     diff = np.array([0.5, 1.0, 1.0, 1.5, 1.5])
     assert t.effect == pytest.approx(diff.mean() / diff.std(ddof=1))
+    assert t.diff == pytest.approx(diff.mean())  # the mean paired difference a - b
 
 
 def test_rank_tests_give_no_effect_size_when_no_seed_varies():
@@ -381,3 +382,13 @@ def test_paired_tests_ask_for_the_seeds_of_a_paired_design():
     s = stats.sign_test([1.0] * 6 + [-1.0] * 4, 0.0, "greater")  # 6 of 10 above 0
     assert s.effect == pytest.approx(0.2)
     assert s.needed == _paired_seeds_by_hand(0.2)
+
+
+def test_a_permutation_test_runs_from_two_seeds_per_group():
+    def mean_gap(A, B):
+        return A.mean(axis=1) - B.mean(axis=1)
+
+    t = stats.permutation_test(mean_gap, np.array([3.0, 4.0, 5.0]), np.array([0.0, 1.0]), "gap")
+    assert t.p == pytest.approx(1 / 10)  # the most extreme of C(5, 3) = 10 splits
+    lone = stats.permutation_test(mean_gap, np.array([3.0, 4.0, 5.0]), np.array([0.0]), "gap")
+    assert math.isnan(lone.p)
