@@ -392,3 +392,30 @@ def test_a_permutation_test_runs_from_two_seeds_per_group():
     assert t.p == pytest.approx(1 / 10)  # the most extreme of C(5, 3) = 10 splits
     lone = stats.permutation_test(mean_gap, np.array([3.0, 4.0, 5.0]), np.array([0.0]), "gap")
     assert math.isnan(lone.p)
+
+
+def test_t_interval_by_hand_from_two_values_and_a_spread_of_one():
+    t975_1, t975_2 = 12.706204736174707, 4.302652729749464  # Student's t, 1 and 2 dof
+    lo, hi = estimates.t_interval([1.0, 3.0])  # mean 2, sd sqrt(2), n 2
+    assert (lo, hi) == pytest.approx((2 - t975_1, 2 + t975_1))
+    lo, hi = estimates.t_interval([0.0, 1.0, 0.5])  # spread exactly 1: still an interval
+    assert (lo, hi) == pytest.approx(
+        (0.5 - t975_2 * 0.5 / math.sqrt(3), 0.5 + t975_2 * 0.5 / math.sqrt(3))
+    )
+
+
+def test_mean_std_of_one_seed_is_its_value_and_no_spread():
+    mean, sd = estimates.mean_std([3.0, float("nan")])
+    assert mean == 3.0 and math.isnan(sd)
+
+
+def test_summarize_gives_each_metrics_mean_std_and_interval_by_hand():
+    rows = [{"w1": 1.0, "modes": 8}, {"w1": 3.0, "modes": 6}, {"w1": float("nan"), "modes": 7}]
+    out = estimates.summarize(rows, ["w1", "modes"])
+    assert out["mean"] == {"w1": 2.0, "modes": 7.0}
+    assert out["std"] == {"w1": pytest.approx(math.sqrt(2)), "modes": 1.0}
+    t975_2 = 4.302652729749464
+    assert out["ci95"]["modes"] == pytest.approx(
+        [7 - t975_2 / math.sqrt(3), 7 + t975_2 / math.sqrt(3)]
+    )
+    assert out["ci95"]["w1"] == pytest.approx([2 - 12.706204736174707, 2 + 12.706204736174707])
