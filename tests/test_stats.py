@@ -419,3 +419,10 @@ def test_summarize_gives_each_metrics_mean_std_and_interval_by_hand():
         [7 - t975_2 / math.sqrt(3), 7 + t975_2 / math.sqrt(3)]
     )
     assert out["ci95"]["w1"] == pytest.approx([2 - 12.706204736174707, 2 + 12.706204736174707])
+
+
+def test_two_equal_seeds_are_reported_as_all_equal_not_as_an_interval():
+    e = estimates.mean_ci([2.0, 2.0])
+    assert e.constant and str(e) == "2 (all 2 equal)"
+    assert e.to_dict() == {"mean": 2.0, "ci_lo": None, "ci_hi": None, "n": 2, "all_equal": True}
+    assert not estimates.mean_ci([2.0]).constant  # one seed: nothing to call constant
