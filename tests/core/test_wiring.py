@@ -287,3 +287,21 @@ def test_a_dcgan_discriminator_update_normalises_real_and_fake_batches_by_their_
     # and the statistics are not the initial ones (the check above would pass vacuously)
     pairs = zip(leaves(d.stats), leaves(state.d.stats), strict=True)
     assert not all(np.array_equal(a, b) for a, b in pairs)
+
+
+def test_a_dcgan_generator_step_sees_d_with_the_fake_batchs_own_statistics():
+    # G's loss is D's training-mode output on G's batch (batch statistics of the fakes),
+    # with G itself in training mode too
+    digits = data_lib.load("digits")
+    cfg = tiny(dataset="digits", hidden=8, z_dim=8, batch_size=16, loss="nsgan")
+    p = GANProgram.build(cfg, digits)
+    state = one(p.init([0]))
+    z = jax.random.normal(jax.random.key(1), (16, 8))
+    (g_loss, _), _ = jax.jit(lambda s: step_lib.g_grads(p, s.g, s.d, z))(state)
+
+    def train_mode(module, player, x):
+        variables = {"params": player.params, "batch_stats": player.stats}
+        return module.apply(variables, x, train=True, mutable=["batch_stats"])[0]
+
+    logits = train_mode(p.discriminator, state.d, train_mode(p.generator, state.g, z))
+    assert float(g_loss) == pytest.approx(float(p.loss.g_loss(logits)), rel=1e-5)
