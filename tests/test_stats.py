@@ -426,3 +426,15 @@ def test_two_equal_seeds_are_reported_as_all_equal_not_as_an_interval():
     assert e.constant and str(e) == "2 (all 2 equal)"
     assert e.to_dict() == {"mean": 2.0, "ci_lo": None, "ci_hi": None, "n": 2, "all_equal": True}
     assert not estimates.mean_ci([2.0]).constant  # one seed: nothing to call constant
+
+
+def test_equal_values_give_that_value_as_both_bounds_exactly():
+    # 3 x 0.1 has a mean of 0.10000000000000002 in float64: the bounds are the value itself
+    assert estimates.t_interval([0.1, 0.1, 0.1]) == (0.1, 0.1)
+
+
+def test_finite_or_none_keeps_integers_as_integers_for_json():
+    assert type(estimates.finite_or_none(np.int64(3))) is int
+    assert estimates.finite_or_none(3) == 3 and type(estimates.finite_or_none(3)) is int
+    assert estimates.finite_or_none(float("inf")) is None
+    assert type(estimates.finite_or_none(np.float32(0.5))) is float
