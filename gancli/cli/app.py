@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     code, stopped = 0, False
     try:
-        if "_GANCLI_COMPLETE" not in os.environ:  # a shell's tab completion needs no JAX
+        # a shell's tab completion, help and the version need no JAX (2 s on a small VM)
+        answers_only = not args or {"--help", "--version"} & set(args)
+        if "_GANCLI_COMPLETE" not in os.environ and not answers_only:
             with stopping.deferred():
                 _setup_jax()
             stopping.check()  # a Ctrl-C during the imports or JAX's start
