@@ -132,3 +132,22 @@ def test_a_flag_reaches_the_config_it_names(capsys):
     cfg = tomllib.loads(capsys.readouterr().out)
     assert (cfg["loss"], cfg["clip"], cfg["n_critic"], cfg["depth"], cfg["beta2"]) == (
         "wgan", 0.02, 3, 2, 0.9)  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["--version"], []])
+def test_help_and_version_answer_without_starting_jax(argv):
+    # JAX's start is most of a small machine's 2 s before any answer; help needs none of it
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom gancli.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print('jax imported:', 'jax' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("jax imported: False")
+    assert ("gancli" in out.stdout) and (argv == ["--version"] or "Usage" in out.stdout)
