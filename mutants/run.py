@@ -5,7 +5,7 @@ while a mutant runs; the checkout is never touched), then per module: init, drop
 excluded operators and `# pragma: no mutate` lines, a baseline run, every mutant, and a
 report. Prints each module's kill rate, surviving mutants and wall time.
 
-    python mutants/run.py                         # every module not marked after_merge
+    python mutants/run.py                         # every module not marked when_named
     python mutants/run.py gancli/core/losses.py   # just these
 """
 
@@ -52,12 +52,15 @@ def outcomes(db: Path) -> dict:
     return {"mutants": len(mutants), "killed": killed, "survived": survived, "unsampled": unsampled}
 
 
-def keep_a_sample(db: Path, size: int, seed: int = 0) -> None:
-    """Mark all but `size` of the mutants still to run as skipped ("not in the sample"),
-    chosen at random with a fixed seed among them sorted by position: a module whose
-    mutants each take minutes (core/step.py recompiles its training programs per
-    mutant) is measured on a uniform random sample, its kill rate an estimate with an
-    exact interval, rather than not at all."""
+def keep_a_sample(db: Path, size: int, start: int = 0, seed: int = 0) -> None:
+    """Mark all but a uniform random sample of the mutants still to run as skipped ("not
+    in the sample"): a module whose mutants each take minutes (core/step.py recompiles its
+    training programs per mutant) is measured on a sample, its kill rate an estimate with
+    an exact interval, rather than not at all.
+
+    `start=M` extends an earlier run of `size=M` (same seed, the module unchanged): it
+    redraws that run's sample, skips it, and runs `size - M` more drawn uniformly among
+    the rest, so the two runs together are a uniform random sample of `size`."""
     import random
 
     from cosmic_ray.work_db import WorkDB, use_db
@@ -68,9 +71,13 @@ def keep_a_sample(db: Path, size: int, seed: int = 0) -> None:
             work_db.pending_work_items,
             key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
         )
-        if len(pending) <= size:
-            return
-        chosen = {w.job_id for w in random.Random(seed).sample(pending, size)}
+        rng = random.Random(seed)
+        if start:
+            ran = {w.job_id for w in rng.sample(pending, start)}  # the earlier run's draw
+            pending_rest = [w for w in pending if w.job_id not in ran]
+            chosen = {w.job_id for w in rng.sample(pending_rest, size - start)}
+        else:
+            chosen = {w.job_id for w in rng.sample(pending, min(size, len(pending)))}
         skip = WorkResult(output=UNSAMPLED, worker_outcome=WorkerOutcome.SKIPPED)
         work_db.set_multiple_results([w.job_id for w in pending if w.job_id not in chosen], skip)
 
@@ -82,6 +89,7 @@ def run_module(
     exclude: list[str],
     resume: bool = False,
     sample: int | None = None,
+    sample_from: int = 0,
 ) -> dict:
     name = module.replace("/", "_").removesuffix(".py")
     cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
@@ -99,7 +107,7 @@ def run_module(
         cr("cr-filter-operators", str(db), str(cfg))
         cr("cr-filter-pragma", str(db))
         if sample is not None:
-            keep_a_sample(db, sample)
+            keep_a_sample(db, sample, sample_from)
         cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
     cr("cosmic-ray", "exec", str(cfg), str(db))
     return {**outcomes(db), "wall_s": time.time() - t0}
@@ -108,14 +116,16 @@ def run_module(
 def main() -> int:
     spec = tomllib.loads((ROOT / "mutants" / "map.toml").read_text())
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("modules", nargs="*", help="modules to mutate (default: all but after_merge)")
+    ap.add_argument("modules", nargs="*", help="modules to mutate (default: all but when_named)")
     ap.add_argument("--work", help="scratch directory (default: a new temporary one)")
     ap.add_argument("--resume", action="store_true",
                     help="continue the sessions in --work where they stopped")  # fmt: skip
     ap.add_argument("--sample", type=int, metavar="N",
                     help="run a random sample of N mutants per module (fixed seed)")  # fmt: skip
+    ap.add_argument("--sample-from", type=int, default=0, metavar="M",
+                    help="extend an earlier --sample M run: N-M more, among the rest")  # fmt: skip
     args = ap.parse_args()
-    modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("after_merge")]
+    modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("when_named")]
     unknown = [m for m in modules if m not in spec["modules"]]
     if unknown:
         sys.exit(f"not in mutants/map.toml: {', '.join(unknown)}")
@@ -133,7 +143,9 @@ def main() -> int:
     results = {}
     for m in modules:
         tests = spec["modules"][m]["tests"]
-        results[m] = run_module(work, m, tests, spec["exclude_operators"], args.resume, args.sample)
+        results[m] = run_module(
+            work, m, tests, spec["exclude_operators"], args.resume, args.sample, args.sample_from
+        )
         r = results[m]
         of = f" (a random sample; {r['unsampled']} more not run)" if r["unsampled"] else ""
         print(f"{m}: {r['killed']}/{r['mutants']} killed{of} in {r['wall_s']:.0f} s", flush=True)

@@ -3,6 +3,8 @@ the losses' and the papers' definitions, never against a copy of the code: which
 name trains, which random numbers a step draws, what a diverged seed does afterwards, and
 how many critic updates the WGAN authors' schedule gives."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -247,7 +249,14 @@ def test_critic_boost_gives_100_updates_for_the_first_25_and_every_500th_generat
         before = _critic_updates(state)
         state, _ = p.run_chunk(1)(state, array)
         per_step[t] = _critic_updates(state) - before
-    assert per_step == {24: 100, 25: 5, 26: 5, 499: 5, 500: 100, 501: 5}
+    # every 500th, not only the 500th: jump the counter (the schedule reads only the step)
+    state = dataclasses.replace(state, step=jnp.full_like(state.step, 999))
+    for t in (999, 1000, 1001):
+        before = _critic_updates(state)
+        state, _ = p.run_chunk(1)(state, array)
+        per_step[t] = _critic_updates(state) - before
+    assert per_step == {24: 100, 25: 5, 26: 5, 499: 5, 500: 100, 501: 5,
+                        999: 5, 1000: 100, 1001: 5}  # fmt: skip
 
 
 def test_without_critic_boost_every_step_has_n_critic_updates():
