@@ -101,6 +101,9 @@ SCRIPT = textwrap.dedent(
     one = GANProgram.build(img, digits, devices=[jax.devices()[0]])
     facts["image_seed_group_one_cpu"] = one.seed_group
 
+    # 8 seeds on 4 devices: two per device (divisible is enough, not equal).
+    facts["eight_seeds_mesh"] = len(GANProgram.build(cfg.replace(seeds=8), ring).mesh.devices.flat)
+
     # Seeds not divisible by the device count: one readable ConfigError.
     try:
         GANProgram.build(cfg.replace(seeds=6), ring)
@@ -141,6 +144,7 @@ def test_subprocess_sees_four_cpu_devices(sharded_run):
     assert facts["device_count"] == 4
     assert facts["mesh_devices"] == 4
     assert facts["single_mesh"] is False
+    assert facts["eight_seeds_mesh"] == 4
 
 
 def test_four_devices_give_the_single_device_numbers(sharded_run):

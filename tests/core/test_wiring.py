@@ -314,3 +314,41 @@ def test_a_dcgan_generator_step_sees_d_with_the_fake_batchs_own_statistics():
 
     logits = train_mode(p.discriminator, state.d, train_mode(p.generator, state.g, z))
     assert float(g_loss) == pytest.approx(float(p.loss.g_loss(logits)), rel=1e-5)
+
+
+# ---- 6. one compiled call per chunk: every seed in it, the state updated in place ------------
+
+
+def _outer_scans(jaxpr) -> list[int]:
+    """The lengths of the scans at the top of a traced chunk (inside its jit)."""
+    found = []
+    for e in jaxpr.eqns:
+        if e.primitive.name in ("pjit", "jit"):
+            found += _outer_scans(e.params["jaxpr"].jaxpr)
+        elif e.primitive.name == "scan":
+            found.append(e.params["length"])
+    return found
+
+
+@pytest.mark.parametrize(("dataset", "outer"), [("ring8", [3]), ("digits", [2])])
+def test_a_chunk_vmaps_an_mlps_seeds_and_maps_a_dcgans_one_at_a_time_on_one_cpu(dataset, outer):
+    # 2 seeds, 3 steps. An MLP's seeds are one vmapped program: the only outer loop is the
+    # steps' scan (3). A DCGAN on one CPU device (seed_group 1) loops over its seeds (2),
+    # each running the steps' scan inside.
+    data = data_lib.load(dataset)
+    cfg = tiny(seeds=2) if dataset == "ring8" else tiny(dataset="digits", seeds=2, batch_size=8)
+    p = GANProgram.build(cfg, data)
+    assert p.seed_group == (2 if dataset == "ring8" else 1)
+    state = jax.eval_shape(p.init)  # traced, not compiled
+    jaxpr = jax.make_jaxpr(lambda s, x: step_lib.chunk(p, s, x, length=3))(state, data.array)
+    assert _outer_scans(jaxpr.jaxpr) == outer
+
+
+def test_a_chunk_updates_the_state_in_place():
+    # The chunk donates its input state: XLA writes the new state into the old buffers
+    # (one copy of the state in memory, not two), and the old arrays are gone.
+    p = GANProgram.build(tiny(seeds=2), RING)
+    state = p.init()
+    new, _ = p.run_chunk(2)(state, p.put_data(RING.array))
+    assert all(x.is_deleted() for x in jax.tree.leaves(state))
+    assert not any(x.is_deleted() for x in jax.tree.leaves(new))
