@@ -132,6 +132,16 @@ def bench(
             f"{result['sweep_peak_rss_mib']} MiB); {result['separate_wall_s']} s as "
             f"{result['points']} processes; speed-up {result['speedup']}x"
         )
+        for side, label in (("sweep_split_s", "sweep"), ("separate_split_s", "separate")):
+            parts = result[side]
+            out.print(
+                f"  {label}: start-up {parts['startup_s']:.1f} s, compile + evaluation "
+                f"{parts['compile_eval_s']:.1f} s, training {parts['train_s']:.1f} s"
+            )
+        out.print(
+            "  speed-up if the separate processes cost only their training: "
+            f"{result['speedup_from_training_alone']}x"
+        )
         return
     configs = None
     if only is not None:

@@ -7,8 +7,10 @@ are never asserted here.
 
 from __future__ import annotations
 
+import json
 import math
 from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -353,7 +355,15 @@ def test_sweep_bench_times_one_sweep_against_one_process_per_point(monkeypatch):
 
     def fake_run(cmd, cache):
         calls.append(cmd)
-        return 10.0 if "--lr-g" in cmd and "," in cmd[cmd.index("--lr-g") + 1] else 2.0
+        sweep = "," in cmd[cmd.index("--lr-g") + 1]
+        # what train writes: its loop's wall time and its training rate after compiling
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        loop, rate = (8.0, 400.0) if sweep else (1.5, 200.0)
+        (out / "summary.json").write_text(
+            json.dumps({"wall_time_s": loop, "seed_steps_per_s": rate})
+        )
+        return 10.0 if sweep else 2.0
 
     monkeypatch.setattr(bench_sweep, "_run", fake_run)
     r = bench_sweep.run_sweep_bench(steps=50, log=lambda m: None, model="narrow")
@@ -364,6 +374,11 @@ def test_sweep_bench_times_one_sweep_against_one_process_per_point(monkeypatch):
     assert len(pairs) == 16  # every point once, one per process
     assert all(c[c.index("--hidden") + 1] == "64" for c in calls)
     assert r["sweep_wall_s"] == 10.0 and r["separate_wall_s"] == 32.0 and r["speedup"] == 3.2
+    # sweep: 32 replicas x 50 steps at 400/s = 4 s training, 8 - 4 compile + evaluation,
+    # 10 - 8 start-up; each single process: 2 x 50 at 200/s = 0.5 s, 1.0 s, 0.5 s, x 16
+    assert r["sweep_split_s"] == {"startup_s": 2.0, "compile_eval_s": 4.0, "train_s": 4.0}
+    assert r["separate_split_s"] == {"startup_s": 8.0, "compile_eval_s": 16.0, "train_s": 8.0}
+    assert r["speedup_from_training_alone"] == 0.8  # 8 s of training against the sweep's 10
 
 
 def test_sweep_bench_rejects_an_unknown_model(capsys):
