@@ -60,7 +60,10 @@ def keep_a_sample(db: Path, size: int, start: int = 0, seed: int = 0) -> None:
 
     `start=M` extends an earlier run of `size=M` (same seed, the module unchanged): it
     redraws that run's sample, skips it, and runs `size - M` more drawn uniformly among
-    the rest, so the two runs together are a uniform random sample of `size`."""
+    the rest, so the two runs together are a uniform random sample of `size`. It holds
+    only for the same mutants (the module, cosmic-ray and the operator filter unchanged)
+    and an earlier plain `--sample M`: a chain (`--sample 150 --sample-from 100` after
+    60 + 40) would redraw another 100, and nothing checks either."""
     import random
 
     from cosmic_ray.work_db import WorkDB, use_db
@@ -72,6 +75,8 @@ def keep_a_sample(db: Path, size: int, start: int = 0, seed: int = 0) -> None:
             key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
         )
         rng = random.Random(seed)
+        if start and not start <= size <= len(pending):
+            sys.exit(f"--sample {size} --sample-from {start}: need 0 <= M <= N <= {len(pending)}")
         if start:
             ran = {w.job_id for w in rng.sample(pending, start)}  # the earlier run's draw
             pending_rest = [w for w in pending if w.job_id not in ran]

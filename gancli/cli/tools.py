@@ -139,8 +139,8 @@ def bench(
                 f"{parts['compile_eval_s']:.1f} s, training {parts['train_s']:.1f} s"
             )
         out.print(
-            "  speed-up if the separate processes cost only their training: "
-            f"{result['speedup_from_training_alone']}x"
+            "  ceiling (the separate processes against the sweep's training alone): "
+            f"{result['speedup_ceiling']}x"
         )
         return
     configs = None
