@@ -62,6 +62,8 @@ def element(centers_Kx2: jax.Array, std: float, key: jax.Array, i_N: jax.Array) 
 def epoch_indices(key: jax.Array, batch: jax.Array, batch_size: int, n: int) -> jax.Array:
     """Indices into the set of batch number `batch` (0, 1, ...): epochs of n // batch_size
     batches, each epoch a fresh permutation (a last partial batch is dropped)."""
+    if n < batch_size:  # a set of no whole batch: the cycle walk in `permute` never ends
+        raise ValueError(f"a fixed set of {n} cannot hold a batch of {batch_size}")
     per_epoch = n // batch_size
     epoch, within = batch // per_epoch, batch % per_epoch
     pos_B = within * batch_size + jnp.arange(batch_size)

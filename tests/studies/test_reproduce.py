@@ -73,6 +73,14 @@ def test_each_epoch_visits_every_sample_once_in_a_new_order():
     np.testing.assert_array_equal(again, batches[7])  # a pure function of (key, batch)
 
 
+@pytest.mark.parametrize("n", [0, 9])
+def test_a_fixed_set_smaller_than_a_batch_is_refused_not_looped_on(n):
+    # Without the check a set of 0 would cycle-walk forever in `permute` (a mutant that
+    # sent every run down the fixed-set path with size 0 hung its tests until a timeout).
+    with pytest.raises(ValueError, match=f"a fixed set of {n} cannot hold a batch of 10"):
+        epochs.epoch_indices(jax.random.key(1), jnp.int32(0), 10, n)
+
+
 def test_fixed_set_is_the_same_points_every_epoch():
     centers = jnp.asarray(MIXTURES["grid25"].centers)
     key, n, B = jax.random.key(2), 50, 10
