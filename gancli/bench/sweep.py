@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gancli.run.rundir import RunDir
+
 LR_G = (5e-5, 1e-4, 2e-4, 4e-4)
 LR_D = (5e-5, 1e-4, 2e-4, 4e-4)  # 4 x 4 = 16 points
 
@@ -61,7 +63,7 @@ def _split(out: Path, process_s: float, replicas: int, steps: int) -> dict:
     (compiling or loading the program, evaluating, checkpointing, the final pictures),
     and start-up (Python, JAX and gancli imported, data and program built: the process's
     wall time before the loop)."""
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads(RunDir(out).summary.read_text())
     loop_s, rate = summary["wall_time_s"], summary["seed_steps_per_s"]
     train_s = replicas * steps / rate if rate > 0 else 0.0
     return {"startup_s": process_s - loop_s, "compile_eval_s": loop_s - train_s,
