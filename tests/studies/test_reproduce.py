@@ -81,6 +81,12 @@ def test_a_fixed_set_smaller_than_a_batch_is_refused_not_looped_on(n):
         epochs.epoch_indices(jax.random.key(1), jnp.int32(0), 10, n)
 
 
+def test_a_fixed_set_of_exactly_one_batch_is_that_batch_every_epoch():
+    for epoch in range(2):
+        idx = np.asarray(epochs.epoch_indices(jax.random.key(1), jnp.int32(epoch), 10, 10))
+        assert sorted(idx.tolist()) == list(range(10))
+
+
 def test_fixed_set_is_the_same_points_every_epoch():
     centers = jnp.asarray(MIXTURES["grid25"].centers)
     key, n, B = jax.random.key(2), 50, 10
