@@ -65,7 +65,7 @@ def mixture_legend(fig, mixture: Mixture2D) -> None:
         Line2D([], [], ls="", marker="+", ms=6, color=MODE_STYLE["color"], label="data modes"),
         Patch(**DISC_STYLE, label=f"3 std of a mode ({3 * mixture.std:g})"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
 
 
 def image_grid(images_NxHxWxC: np.ndarray, cols: int | None = None) -> np.ndarray:
@@ -159,20 +159,28 @@ def save_panels(
     cols = cols or min(n, 4)
     rows = math.ceil(n / cols)
     lines = max(t.count("\n") + 1 for t in titles)
-    size = (3 * cols, (3.2 + 0.2 * lines) * rows + 0.3 * bool(suptitle) + 0.3)
-    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
-    for ax in axes.flat[n:]:
-        ax.axis("off")
-    for ax, x, t in zip(axes.flat, samples, titles, strict=False):
+    # Every length in inches, fixed: constrained layout and a tight crop measured each tick
+    # label twice and took half of a training run's time spent on pictures.
+    side, left, right = 2.3, 0.4, 0.12  # the square axes; tick labels on the left
+    head, foot = 0.17 * lines + 0.08, 0.25  # the caption above; tick labels below
+    top, legend = (0.32 if suptitle else 0.06), 0.28
+    pw, ph = left + side + right, head + side + foot
+    W, H = cols * pw, top + rows * ph + legend
+    fig = plt.figure(figsize=(W, H))
+    for i in range(rows * cols):
+        r, q = divmod(i, cols)
+        y0 = H - top - r * ph - head - side
+        ax = fig.add_axes(((q * pw + left) / W, y0 / H, side / W, side / H))
+        x, t = (samples[i], titles[i]) if i < n else (None, "")
         if x is None:
             ax.axis("off")
             ax.set_title(t, fontsize=8)
         else:
             draw_mixture(ax, x, mixture, t)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(suptitle, fontsize=10, y=1 - 0.06 / H, va="top")
     mixture_legend(fig, mixture)
-    save_figure(fig, path, tight=True)  # square panels leave no blank strip
+    save_figure(fig, path)
 
 
 def save_figure(fig, path: str | Path, dpi: int = 110, tight: bool = False) -> None:
