@@ -18,7 +18,7 @@ from gancli.config import Config, resolve  # noqa: E402
 
 # One small MLP shape shared by most tests, so its programs compile once per session.
 TINY = dict(hidden=32, depth=2, batch_size=64, z_dim=2, log_every=10, eval_every=20,
-            checkpoint_every=20, eval_samples=500)  # fmt: skip
+            checkpoint_every=20, eval_samples=250)  # fmt: skip
 
 
 def tiny(**changes) -> Config:

@@ -10,7 +10,8 @@ from gancli.cli import main
 from tests.conftest import expected_git_commit, log_rows
 
 TINY_FLAGS = ["--hidden", "32", "--depth", "2", "--batch-size", "64", "--log-every", "10",
-              "--eval-every", "20", "--checkpoint-every", "20", "--quiet"]  # fmt: skip
+              "--eval-every", "20", "--checkpoint-every", "20", "--set", "eval_samples=250",
+              "--quiet"]  # fmt: skip
 
 
 def run(argv, capsys):

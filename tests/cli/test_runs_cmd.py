@@ -13,7 +13,7 @@ from tests.conftest import tiny
 
 TINY = ["--steps", "20", "--hidden", "32", "--depth", "2", "--batch-size", "64",
         "--log-every", "10", "--eval-every", "20", "--checkpoint-every", "20",
-        "--set", "eval_samples=500"]  # fmt: skip
+        "--set", "eval_samples=250"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

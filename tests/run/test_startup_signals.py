@@ -22,7 +22,7 @@ from tests.conftest import tiny
 
 TRAIN = ["train", "--seeds", "2", "--steps", "40", "--hidden", "32", "--depth", "2",
          "--batch-size", "64", "--log-every", "10", "--eval-every", "20",
-         "--checkpoint-every", "20", "--set", "eval_samples=500", "-q"]  # fmt: skip
+         "--checkpoint-every", "20", "--set", "eval_samples=250", "-q"]  # fmt: skip
 
 
 def catches(pid: int, signum: int) -> bool:

@@ -46,7 +46,7 @@ def test_reproduce_rerun_with_the_same_settings_reuses_its_stages(tmp_path, monk
 
 def test_compare_refuses_a_changed_eval_samples():
     diffs = config_differences(tiny(), tiny(eval_samples=400))
-    assert diffs == ["eval_samples 500 -> 400"]
+    assert diffs == ["eval_samples 250 -> 400"]
     assert config_differences(tiny(), tiny(log_every=5)) == []  # host-only: no difference
 
 
