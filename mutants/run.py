@@ -52,18 +52,19 @@ def outcomes(db: Path) -> dict:
     return {"mutants": len(mutants), "killed": killed, "survived": survived, "unsampled": unsampled}
 
 
-def keep_a_sample(db: Path, size: int, start: int = 0, seed: int = 0) -> None:
+def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) -> None:
     """Mark all but a uniform random sample of the mutants still to run as skipped ("not
     in the sample"): a module whose mutants each take minutes (core/step.py recompiles its
     training programs per mutant) is measured on a sample, its kill rate an estimate with
     an exact interval, rather than not at all.
 
-    `start=M` extends an earlier run of `size=M` (same seed, the module unchanged): it
+    `starts=[M]` extends an earlier run of `size=M` (same seed, the module unchanged): it
     redraws that run's sample, skips it, and runs `size - M` more drawn uniformly among
-    the rest, so the two runs together are a uniform random sample of `size`. It holds
-    only for the same mutants (the module, cosmic-ray and the operator filter unchanged)
-    and an earlier plain `--sample M`: a chain (`--sample 150 --sample-from 100` after
-    60 + 40) would redraw another 100, and nothing checks either."""
+    the rest, so the two runs together are a uniform random sample of `size`. A chain
+    `starts=[60, 100]` replays each earlier run's draws in order (a plain 60, then 40
+    more), then draws `size - 100`. It holds only for the same mutants (the module,
+    cosmic-ray and the operator filter unchanged) and the earlier runs' own sizes in
+    order; nothing checks either: compare the redrawn job ids with the earlier databases."""
     import random
 
     from cosmic_ray.work_db import WorkDB, use_db
@@ -75,14 +76,17 @@ def keep_a_sample(db: Path, size: int, start: int = 0, seed: int = 0) -> None:
             key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
         )
         rng = random.Random(seed)
-        if start and not start <= size <= len(pending):
-            sys.exit(f"--sample {size} --sample-from {start}: need 0 <= M <= N <= {len(pending)}")
-        if start:
-            ran = {w.job_id for w in rng.sample(pending, start)}  # the earlier run's draw
-            pending_rest = [w for w in pending if w.job_id not in ran]
-            chosen = {w.job_id for w in rng.sample(pending_rest, size - start)}
-        else:
-            chosen = {w.job_id for w in rng.sample(pending, min(size, len(pending)))}
+        sizes = [*starts, size]
+        if starts and (sorted(sizes) != sizes or starts[0] < 0 or size > len(pending)):
+            sys.exit(f"--sample {size} --sample-from {','.join(map(str, starts))}: need "
+                     f"0 <= M1 <= M2 <= ... <= N <= {len(pending)}")  # fmt: skip
+        ran: set = set()
+        for a, b in zip([0, *starts], starts, strict=True):  # the earlier runs' draws
+            ran |= {
+                w.job_id for w in rng.sample([w for w in pending if w.job_id not in ran], b - a)
+            }
+        rest = [w for w in pending if w.job_id not in ran]
+        chosen = {w.job_id for w in rng.sample(rest, min(size, len(pending)) - len(ran))}
         skip = WorkResult(output=UNSAMPLED, worker_outcome=WorkerOutcome.SKIPPED)
         work_db.set_multiple_results([w.job_id for w in pending if w.job_id not in chosen], skip)
 
@@ -94,7 +98,7 @@ def run_module(
     exclude: list[str],
     resume: bool = False,
     sample: int | None = None,
-    sample_from: int = 0,
+    sample_from: list[int] = (),
 ) -> dict:
     name = module.replace("/", "_").removesuffix(".py")
     cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
@@ -118,6 +122,10 @@ def run_module(
     return {**outcomes(db), "wall_s": time.time() - t0}
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
 def main() -> int:
     spec = tomllib.loads((ROOT / "mutants" / "map.toml").read_text())
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,8 +135,10 @@ def main() -> int:
                     help="continue the sessions in --work where they stopped")  # fmt: skip
     ap.add_argument("--sample", type=int, metavar="N",
                     help="run a random sample of N mutants per module (fixed seed)")  # fmt: skip
-    ap.add_argument("--sample-from", type=int, default=0, metavar="M",
-                    help="extend an earlier --sample M run: N-M more, among the rest")  # fmt: skip
+    ap.add_argument("--sample-from", type=_sizes, default=[], metavar="M[,M2...]",
+                    help="extend earlier --sample runs of these sizes, in order (60,100 after "
+                         "--sample 60 and --sample 100 --sample-from 60): N-M more among the "
+                         "rest")  # fmt: skip
     args = ap.parse_args()
     modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("when_named")]
     unknown = [m for m in modules if m not in spec["modules"]]
