@@ -81,7 +81,7 @@ def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) ->
             sys.exit(f"--sample {size} --sample-from {','.join(map(str, starts))}: need "
                      f"0 <= M1 <= M2 <= ... <= N <= {len(pending)}")  # fmt: skip
         ran: set = set()
-        for a, b in zip([0, *starts], starts, strict=True):  # the earlier runs' draws
+        for a, b in zip([0, *starts[:-1]], starts, strict=True):  # the earlier runs' draws
             ran |= {
                 w.job_id for w in rng.sample([w for w in pending if w.job_id not in ran], b - a)
             }
