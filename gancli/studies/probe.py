@@ -37,7 +37,9 @@ PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in
 # 1e5 for both losses; 1e-2 and 1e-3 stayed finite. Both losses get the same rate, so
 # their displacements compare gradient sizes and nothing else.
 SGD_LR = 1e-2
-PROBE_VERSION = 2  # bump when the probe measures something else: cached results are redone
+PROBE_VERSION = 3  # bump when the probe measures something else: cached results are redone
+# 3: D's phase alone trains on G's samples in training mode (2 used eval mode: a G with batch
+# norm gave D other samples than those the gradients were measured on; MLPs without it alike)
 ARMS = ("sgd", "adam")  # the first is the primary arm: the verdict comes from it
 STARTS = ("init", "trained")
 
@@ -79,7 +81,9 @@ def gradient_probe(
     def d_step(s, key):
         k_real, k_z = jax.random.split(key)
         x_real = data.sample(data_array, k_real, B)
-        x_fake, _ = generate(program, s.g, jax.random.normal(k_z, (B, cfg.z_dim)))
+        # G as train's own D update makes its samples (training mode: a batch-normalised G
+        # normalised by this batch), the samples `measure` differentiates through
+        x_fake, _ = generate(program, s.g, jax.random.normal(k_z, (B, cfg.z_dim)), train=True)
         return s.replace(d=d_update(program, s, s.d, x_real, x_fake)[0])  # nsgan's D loss
 
     def probe_one(s):

@@ -208,3 +208,28 @@ def test_under_the_sgd_arm_a_generator_step_is_the_rate_times_its_gradient():
             state.g.params, g0
         )
         np.testing.assert_allclose(moved, SGD_LR * np.asarray(m["g_grad_norm"]), rtol=1e-4)
+
+
+def test_the_probes_d_trains_on_gs_samples_as_training_makes_them():
+    """Claim 1's D-alone phase trains D on the samples the measured G gradient sees: G in
+    training mode, normalised by its batch, as in train's own D update. With G's population
+    statistics poisoned (NaN) nothing may change: a D trained on eval-mode samples (the
+    probe before PROBE_VERSION 3) turns NaN."""
+    import jax
+    import jax.numpy as jnp
+
+    from gancli import data as data_lib
+    from gancli.core.step import GANProgram
+    from gancli.studies.probe import gradient_probe
+    from tests.conftest import tiny
+
+    cfg = tiny(loss="gan", seeds=2, g_batchnorm=True)
+    data = data_lib.load("ring8")
+    state = GANProgram.build(cfg, data).init()
+    assert jax.tree.leaves(state.g.stats)  # the generator has population statistics
+    poisoned = state.replace(g=state.g.replace(
+        stats=jax.tree.map(lambda x: jnp.full_like(x, jnp.nan), state.g.stats)))  # fmt: skip
+    figures, end = gradient_probe(cfg, data, d_steps=10, every=5, state=poisoned)
+    for name in ("d_fake", "grad_minimax", "grad_nonsaturating"):
+        assert np.isfinite(np.asarray(figures[name])).all(), name
+    assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(end.d.params))
