@@ -187,8 +187,10 @@ def init_one(p: GANProgram, key_data: jax.Array, hparams: dict) -> GANState:
     )
 
 
-def generate(p: GANProgram, g: PlayerState, z_BxZ: jax.Array, train: bool = False):
-    """G's samples and its new batch statistics."""
+def generate(p: GANProgram, g: PlayerState, z_BxZ: jax.Array, *, train: bool):
+    """G's samples and its new batch statistics. `train` is always spelled out: training
+    mode normalises a batch-normalised G by its batch, eval mode by its population
+    statistics, and a silent default once fed the probe's D the wrong samples."""
     return apply_model(p.generator, g.params, g.stats, z_BxZ, train)
 
 

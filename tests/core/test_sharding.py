@@ -103,6 +103,13 @@ SCRIPT = textwrap.dedent(
 
     # 8 seeds on 4 devices: two per device (divisible is enough, not equal).
     facts["eight_seeds_mesh"] = len(GANProgram.build(cfg.replace(seeds=8), ring).mesh.devices.flat)
+    two = GANProgram.build(cfg, ring, devices=jax.devices()[:2]).mesh
+    facts["two_devices_mesh"] = None if two is None else len(two.devices.flat)
+    # what a checkpoint is restored into: split like the state, or on the one device
+    leaf = jax.tree.leaves(p4.abstract_state())[0]
+    facts["abstract_devices"] = len(leaf.sharding.device_set)
+    leaf = jax.tree.leaves(p1.abstract_state())[0]
+    facts["abstract_single_device"] = sorted(d.id for d in leaf.sharding.device_set)
 
     # Seeds not divisible by the device count: one readable ConfigError.
     try:
@@ -145,6 +152,7 @@ def test_subprocess_sees_four_cpu_devices(sharded_run):
     assert facts["mesh_devices"] == 4
     assert facts["single_mesh"] is False
     assert facts["eight_seeds_mesh"] == 4
+    assert facts["two_devices_mesh"] == 2  # two GPUs shard too
 
 
 def test_four_devices_give_the_single_device_numbers(sharded_run):
@@ -172,6 +180,9 @@ def test_state_is_split_one_seed_per_device(sharded_run):
     assert facts["out_leaf_devices"] == [4]
     assert facts["metric_shape"] == [4]
     assert facts["single_devices"] == 1
+    # a checkpoint is restored split the same way (sharded), or onto the first device
+    assert facts["abstract_devices"] == 4
+    assert facts["abstract_single_device"] == [0]
 
 
 def test_chunks_do_not_retrace_or_recompile(sharded_run):

@@ -117,9 +117,9 @@ def recorded(monkeypatch):
         )  # fmt: skip
         return x
 
-    def record_generate(p, g, z, train=False):
+    def record_generate(p, g, z, *, train):
         jax.debug.callback(lambda z: log["z"].append(np.asarray(z)), z)
-        return generate(p, g, z, train)
+        return generate(p, g, z, train=train)
 
     monkeypatch.setattr(step_lib, "real_batch", record_real)
     monkeypatch.setattr(step_lib, "generate", record_generate)
@@ -352,3 +352,19 @@ def test_a_chunk_updates_the_state_in_place():
     new, _ = p.run_chunk(2)(state, p.put_data(RING.array))
     assert all(x.is_deleted() for x in jax.tree.leaves(state))
     assert not any(x.is_deleted() for x in jax.tree.leaves(new))
+
+
+def test_samples_use_gs_population_statistics_so_none_depends_on_the_others_drawn():
+    """Sampling (evaluation, `gancli sample`) runs a batch-normalised G in eval mode: each
+    sample is G(z) with the population statistics, whatever else is drawn beside it. In
+    training mode the first five of a thousand would differ from the same five alone."""
+    cfg = tiny(seeds=2, g_batchnorm=True)
+    data = data_lib.load("ring8")
+    p = GANProgram.build(cfg, data)
+    state, _ = p.run_chunk(5)(p.init(), p.put_data(data.array))  # statistics moved off init
+    z = jax.random.normal(jax.random.key(0), (2, 1000, cfg.z_dim))
+    many, few = np.asarray(p.sample(state, z)), np.asarray(p.sample(state, z[:, :5]))
+    np.testing.assert_allclose(few, many[:, :5], rtol=1e-5, atol=1e-6)
+    # and not a training-mode G: with its batch's statistics the five come out elsewhere
+    train_mode = jax.vmap(lambda s, z: step_lib.generate(p, s.g, z, train=True)[0])
+    assert not np.allclose(np.asarray(train_mode(state, z[:, :5])), few, atol=1e-3)
