@@ -368,3 +368,11 @@ def test_samples_use_gs_population_statistics_so_none_depends_on_the_others_draw
     # and not a training-mode G: with its batch's statistics the five come out elsewhere
     train_mode = jax.vmap(lambda s, z: step_lib.generate(p, s.g, z, train=True)[0])
     assert not np.allclose(np.asarray(train_mode(state, z[:, :5])), few, atol=1e-3)
+
+
+def test_a_program_cannot_change_after_it_is_built():
+    """A GANProgram is the static argument of every compiled function: changed in place,
+    a cached executable would run the old settings. It is frozen."""
+    p = GANProgram.build(tiny(), data_lib.load("ring8"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.cfg = tiny(loss="wgan")
