@@ -376,3 +376,23 @@ def test_a_program_cannot_change_after_it_is_built():
     p = GANProgram.build(tiny(), data_lib.load("ring8"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.cfg = tiny(loss="wgan")
+
+
+def test_training_never_reads_gs_population_statistics():
+    """Both players' updates see G in training mode (a batch-normalised G normalised by its
+    batch), D's as well as G's: two states that differ only in G's population statistics
+    train to bit-identical parameters. Only sampling reads those statistics."""
+    cfg = tiny(seeds=2, g_batchnorm=True)
+    data = data_lib.load("ring8")
+    p = GANProgram.build(cfg, data)
+    data_array = p.put_data(data.array)
+    assert jax.tree.leaves(p.init().g.stats)
+    ends = []
+    for shift in (0.0, 3.0):
+        state = p.init()
+        stats = jax.tree.map(lambda x, s=shift: x + s, state.g.stats)
+        ends.append(p.run_chunk(3)(state.replace(g=state.g.replace(stats=stats)), data_array)[0])
+    players = [jax.tree.leaves((e.g.params, e.d.params)) for e in ends]
+    for a, b in zip(*players, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(*(np.asarray(jax.tree.leaves(e.g.stats)[0]) for e in ends))
