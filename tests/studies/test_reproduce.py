@@ -199,8 +199,11 @@ def _one_step(**kw):
 
 
 def test_simultaneous_generator_step_uses_the_discriminator_before_its_update():
-    a = _one_step(updates="simultaneous", lr_d=1e-6)
-    b = _one_step(updates="simultaneous", lr_d=1e-1)
+    # spelled as an experiment file spells it (a string parsed at run time, not the
+    # interned literal: `updates is "simultaneous"` would be False for every preset)
+    simultaneous = tomllib.loads('updates = "simultaneous"')["updates"]
+    a = _one_step(updates=simultaneous, lr_d=1e-6)
+    b = _one_step(updates=simultaneous, lr_d=1e-1)
     for x, y in zip(jax.tree.leaves(a.g.params), jax.tree.leaves(b.g.params), strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.allclose(jax.tree.leaves(a.d.params)[0], jax.tree.leaves(b.d.params)[0])
