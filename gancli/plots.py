@@ -159,8 +159,8 @@ def save_panels(
     cols = cols or min(n, 4)
     rows = math.ceil(n / cols)
     lines = max(t.count("\n") + 1 for t in titles)
-    # Every length in inches, fixed: constrained layout and a tight crop measured each tick
-    # label twice and took half of a training run's time spent on pictures.
+    # Every length in inches, fixed: constrained layout plus a tight crop measured every
+    # tick label twice (two panels took 0.6 s to write, now 0.33 s).
     side, left, right = 2.3, 0.4, 0.12  # the square axes; tick labels on the left
     head, foot = 0.17 * lines + 0.08, 0.25  # the caption above; tick labels below
     top, legend = (0.32 if suptitle else 0.06), 0.28

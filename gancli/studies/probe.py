@@ -38,8 +38,9 @@ PROBE_LR_D = 1e-3  # D alone, Adam: fast enough to reject G's initial samples in
 # their displacements compare gradient sizes and nothing else.
 SGD_LR = 1e-2
 PROBE_VERSION = 3  # bump when the probe measures something else: cached results are redone
-# 3: D's phase alone trains on G's samples in training mode (2 used eval mode: a G with batch
-# norm gave D other samples than those the gradients were measured on; MLPs without it alike)
+# 3: D's phase alone trains on G's samples in training mode. 2 used eval mode: a G with batch
+# norm gave D other samples than those the gradients were measured on (without batch norm,
+# the same samples).
 ARMS = ("sgd", "adam")  # the first is the primary arm: the verdict comes from it
 STARTS = ("init", "trained")
 
