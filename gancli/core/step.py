@@ -112,7 +112,7 @@ class GANProgram:
         if seeds is not None:
             keys = self.seed_keys(seeds)
             hp = {k: jnp.full((len(seeds),), getattr(self.cfg, k), jnp.float32) for k in hp}
-        return init(self, keys, hp)
+        return jax.device_put(init(self, keys, hp), self.placement())
 
     def run_chunk(self, length: int):
         """`(state, data) -> (state, per-replica chunk means)`: `length` steps, one call."""
@@ -136,6 +136,13 @@ class GANProgram:
             return None
         return NamedSharding(self.mesh, PartitionSpec("seed"))
 
+    def placement(self):
+        """Where every state lives, committed: a fresh one (`init`) exactly as a restored one.
+        An uncommitted fresh state and a committed restored one are two jit cache keys and
+        two programs (their HLO differs by the sharding), so every resume recompiled the
+        chunk and missed the persistent cache."""
+        return self.state_sharding() or jax.sharding.SingleDeviceSharding(jax.devices()[0])
+
     def abstract_one(self) -> GANState:
         """Shapes and dtypes of one replica's state (for tracing `train_step`)."""
         hp = {k: jax.ShapeDtypeStruct((), jnp.float32) for k in SWEEPABLE}
@@ -147,7 +154,7 @@ class GANProgram:
         """Shapes, dtypes and shardings of the state, for restoring a checkpoint."""
         keys, hp = self.replica_inputs()
         shapes = jax.eval_shape(jax.vmap(functools.partial(init_one, self)), keys, hp)
-        sharding = self.state_sharding() or jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        sharding = self.placement()
         return jax.tree.map(
             lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes
         )

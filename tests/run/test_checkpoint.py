@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from gancli.cli import main
+from gancli.core import step as step_lib
 from gancli.run import runner, sampling
 from gancli.run.checkpoint import CheckpointError
 from tests.conftest import log_rows, tiny
@@ -37,7 +38,11 @@ def straight(tmp_path_factory):
 def test_resume_is_bit_for_bit(straight, tmp_path):
     half = tmp_path / "half"
     runner.train(tiny(seeds=2, steps=40), half, quiet=True)
+    compiled = [f._cache_size() for f in (step_lib.chunk, step_lib.sample)]
     runner.resume(half, {"steps": 80}, quiet=True)
+    # The restored state sits where a fresh one does, so the resume ran the compiled
+    # programs (a committed restored state against an uncommitted fresh one recompiled).
+    assert [f._cache_size() for f in (step_lib.chunk, step_lib.sample)] == compiled
     a, b = runner.load_run(straight), runner.load_run(half)
     assert a.step == b.step == 80
     assert params_equal(a.state, b.state)
