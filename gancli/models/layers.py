@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 INITS = ("default", "normal", "glorot_uniform")
 
@@ -37,4 +40,34 @@ class Maxout(nn.Module):
             kernel_init=self.kernel_init,
             name="dense",
         )(x_BxD)
-        return h.reshape(*h.shape[:-1], self.features, self.pieces).max(-1)
+        return max_of_pieces(h, self.pieces)
+
+
+def _grouped(h_BxUP: jax.Array, pieces: int) -> jax.Array:
+    return h_BxUP.reshape(*h_BxUP.shape[:-1], -1, pieces)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def max_of_pieces(h_BxUP: jax.Array, pieces: int) -> jax.Array:
+    """(..., units * pieces) -> (..., units): each unit's max over its consecutive pieces.
+
+    Its gradient goes to the piece that won (the first, on a tie), through a one-hot of the
+    forward pass's argmax. Autodiff of `max` instead compares every piece with the max,
+    counts the ties and divides by the count, elementwise work fused into the epilogues of
+    the matmuls around it; the two agree wherever the max is unique, which for pieces
+    computed by a dense layer from real inputs is everywhere."""
+    return _grouped(h_BxUP, pieces).max(-1)
+
+
+def _max_fwd(h_BxUP, pieces):
+    g = _grouped(h_BxUP, pieces)
+    return g.max(-1), jnp.argmax(g, -1)
+
+
+def _max_bwd(pieces, argmax_BxU, ct_BxU):
+    won = jnp.arange(pieces) == argmax_BxU[..., None]
+    ct = jnp.where(won, ct_BxU[..., None], jnp.zeros((), ct_BxU.dtype))
+    return (ct.reshape(*ct.shape[:-2], -1),)
+
+
+max_of_pieces.defvjp(_max_fwd, _max_bwd)
