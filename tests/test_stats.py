@@ -1,4 +1,6 @@
+import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -40,6 +42,26 @@ def test_mean_ci_drops_non_finite_and_handles_small_samples():
     assert "[" not in str(same)  # not printed as a zero-width certainty
     assert not estimates.mean_ci([1.0, 2.0]).constant
     assert estimates.mean_ci([]).n == 0 and str(estimates.mean_ci([])) == "-"
+
+
+def test_few_or_no_finite_values_give_nan_without_numpys_warnings():
+    # A run whose seeds all diverged, or a single seed, is common: its NaNs are the answer,
+    # not a "Mean of empty slice" or "Degrees of freedom <= 0" warning on the user's screen.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for values in ([], [None, float("nan")], [3.0]):
+            e = estimates.mean_ci(values)
+            assert e.n == len([v for v in values if v is not None and math.isfinite(v)])
+            assert math.isnan(e.lo) and math.isnan(e.hi)
+            m, sd = estimates.mean_std(values)
+            assert math.isnan(sd) and (math.isnan(m) if e.n == 0 else m == 3.0)
+
+
+def test_an_estimate_is_a_value():
+    e = estimates.mean_ci([1.0, 2.0, 3.0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.mean = 0.0
+    assert {e: 1}[estimates.mean_ci([1.0, 2.0, 3.0])] == 1  # hashable, equal by value
 
 
 def test_holm_against_hand_computed_values():
