@@ -89,7 +89,10 @@ def mean_ci(values) -> Estimate:
     if v.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
     lo, hi = t_interval(v)
-    return Estimate(float(v.mean()), lo, hi, int(v.size))
+    # Equal values' mean is that value: numpy's sum can round (0.1 x 3 -> 0.10000000000000002),
+    # which would print a zero-width interval beside it instead of "all equal".
+    mean = float(v[0]) if np.ptp(v) == 0 else float(v.mean())
+    return Estimate(mean, lo, hi, int(v.size))
 
 
 def finite_or_none(v):
