@@ -32,6 +32,10 @@ from gancli.sweep import SWEEPABLE
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 BOOST_CRITIC_ITERS = 100  # WGAN paper: for the first 25 G steps and every 500th
+# On one CPU device, replicas of a model larger than CPU_LARGE_STATE bytes each are vmapped
+# at most CPU_GROUP at a time, in groups as equal as can be (GANProgram.seed_group).
+CPU_GROUP = 10
+CPU_LARGE_STATE = 1 << 20
 # Settings that never change the compiled computation: host-side ones, the seeds (they
 # enter as keys) and the swept hyper-parameters (per-replica arrays in the state).
 _NOT_COMPILED = {k: None for k in (*HOST_FIELDS, *SWEEPABLE, "sweep", "seed")}
@@ -81,19 +85,35 @@ class GANProgram:
     def __eq__(self, other) -> bool:
         return isinstance(other, GANProgram) and self._identity == other._identity
 
-    @property
+    @functools.cached_property
     def seed_group(self) -> int:
         """How many replicas one compiled chunk computes together (vmapped); groups run in turn.
 
-        All of them, except the DCGAN on a single CPU device: there, vmapping makes every
-        convolution-as-matmul a batched matmul with per-seed weights, which XLA:CPU runs
-        25-35% slower per seed-step than one seed at a time (`gancli bench`, digits S=4:
-        52 vs 68-75 seed-steps/s). The MLPs gain from vmap on CPU (wide wgan S=8: 37 vs
-        31), and on accelerators and sharded meshes vmap is the point. A seed's numbers
-        differ between groupings by float32 rounding only.
+        All of them, except on a single CPU device. There the DCGAN runs one at a time:
+        vmapping makes every convolution-as-matmul a batched matmul with per-seed weights,
+        which XLA:CPU runs 25-35% slower per seed-step than one seed at a time (`gancli
+        bench`, digits S=4: 52 vs 68-75 seed-steps/s). The MLPs gain from vmap on CPU (wide
+        wgan S=8: 37 vs 31), up to a point: of a model whose state is over 1 MiB a replica,
+        at most 10 go together, in equal groups (32 of PacGAN's model, 10 MiB each, ran at
+        115 seed-steps/s in one group and 135 in groups of 8, and 10 in one group at 138;
+        the wide MLP, 3 MiB: 170 and 197 in groups of 8; 8 + 2 was slower), while small
+        models stay in one group (the narrow MLP, 0.2 MiB: 5,311 in one, 4,692 in groups of
+        8; docs/speed.md). On accelerators and sharded meshes vmap is the point. A seed's
+        numbers differ between groupings by float32 rounding only.
         """
-        one_cpu = self.mesh is None and jax.default_backend() == "cpu"
-        return 1 if one_cpu and self.data.is_image else self.cfg.num_replicas
+        replicas = self.cfg.num_replicas
+        if self.mesh is not None or jax.default_backend() != "cpu":
+            return replicas
+        if self.data.is_image:
+            return 1
+        if replicas > CPU_GROUP and self.replica_state_bytes() > CPU_LARGE_STATE:
+            groups = -(-replicas // CPU_GROUP)
+            return -(-replicas // groups)  # 32 -> 4 groups of 8, not 10 + 10 + 10 + 2
+        return replicas
+
+    def replica_state_bytes(self) -> int:
+        """The bytes of one replica's state (parameters, statistics, optimizer state)."""
+        return sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(self.abstract_one()))
 
     # ---- host-facing conveniences over the compiled functions below ------------------------
 

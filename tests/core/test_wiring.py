@@ -330,6 +330,23 @@ def _outer_scans(jaxpr) -> list[int]:
     return found
 
 
+def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_ten():
+    if jax.default_backend() != "cpu":
+        pytest.skip("the grouping is for a single CPU device")
+    big = dict(hidden=256)  # 1.6 MB of state a replica; TINY's 29 kB stays in one group
+    assert GANProgram.build(tiny(**big, seeds=2), RING).replica_state_bytes() > 2**20
+    assert GANProgram.build(tiny(seeds=32), RING).seed_group == 32
+    groups = {s: GANProgram.build(tiny(**big, seeds=s), RING).seed_group for s in (10, 11, 32)}
+    assert groups == {10: 10, 11: 6, 32: 8}
+    # a replica of the last, smaller group (11 = 6 + 5) is the single run of its seed
+    p = GANProgram.build(tiny(**big, seeds=11, seed=0), RING)
+    many, _ = p.run_chunk(2)(p.init(), p.put_data(RING.array))
+    one_p = GANProgram.build(tiny(**big, seeds=1, seed=10), RING)
+    one, _ = one_p.run_chunk(2)(one_p.init(), one_p.put_data(RING.array))
+    for a, b in zip(jax.tree.leaves(many), jax.tree.leaves(one), strict=True):
+        np.testing.assert_allclose(np.asarray(a)[10], np.asarray(b)[0], rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize(("dataset", "outer"), [("ring8", [3]), ("digits", [2])])
 def test_a_chunk_vmaps_an_mlps_seeds_and_maps_a_dcgans_one_at_a_time_on_one_cpu(dataset, outer):
     # 2 seeds, 3 steps. An MLP's seeds are one vmapped program: the only outer loop is the
