@@ -74,6 +74,13 @@ def t_interval(values) -> tuple[float, float]:
     return float(v.mean() - half), float(v.mean() + half)
 
 
+def _mean(v: np.ndarray) -> float:
+    """The mean of finite values; equal values' mean is that value (numpy's sum can round:
+    0.1 x 3 -> 0.10000000000000002, which would print a zero-width interval beside it
+    instead of "all equal")."""
+    return float(v[0]) if np.ptp(v) == 0 else float(v.mean())
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Mean and sample std (ddof=1) over the finite values (diverged seeds are NaN).
 
@@ -81,7 +88,7 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     v = finite(values)
     if v.size == 0:
         return float("nan"), float("nan")
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+    return _mean(v), float(v.std(ddof=1)) if v.size > 1 else float("nan")
 
 
 def mean_ci(values) -> Estimate:
@@ -89,10 +96,7 @@ def mean_ci(values) -> Estimate:
     if v.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
     lo, hi = t_interval(v)
-    # Equal values' mean is that value: numpy's sum can round (0.1 x 3 -> 0.10000000000000002),
-    # which would print a zero-width interval beside it instead of "all equal".
-    mean = float(v[0]) if np.ptp(v) == 0 else float(v.mean())
-    return Estimate(mean, lo, hi, int(v.size))
+    return Estimate(_mean(v), lo, hi, int(v.size))
 
 
 def finite_or_none(v):
