@@ -84,11 +84,14 @@ def _mean(v: np.ndarray) -> float:
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Mean and sample std (ddof=1) over the finite values (diverged seeds are NaN).
 
-    The std of a single value is NaN: one seed says nothing about the spread."""
+    The std of a single value is NaN: one seed says nothing about the spread; the std of
+    equal values is 0 exactly (numpy's would be 1.7e-17 for 0.1 x 3, from the rounded mean)."""
     v = finite(values)
     if v.size == 0:
         return float("nan"), float("nan")
-    return _mean(v), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+    if v.size == 1:
+        return _mean(v), float("nan")
+    return _mean(v), 0.0 if np.ptp(v) == 0 else float(v.std(ddof=1))
 
 
 def mean_ci(values) -> Estimate:

@@ -41,7 +41,7 @@ def test_mean_ci_drops_non_finite_and_handles_small_samples():
     assert same.constant and str(same) == "8 (all 8 equal)"
     tenth = estimates.mean_ci([0.1] * 3)  # numpy's mean of these is 0.10000000000000002
     assert tenth.constant and tenth.mean == 0.1 and str(tenth) == "0.1 (all 3 equal)"
-    assert estimates.mean_std([0.1] * 3)[0] == 0.1  # the same mean beside its std
+    assert estimates.mean_std([0.1] * 3) == (0.1, 0.0)  # the same mean, and no spread at all
     assert "[" not in str(same)  # not printed as a zero-width certainty
     assert not estimates.mean_ci([1.0, 2.0]).constant
     assert estimates.mean_ci([]).n == 0 and str(estimates.mean_ci([])) == "-"
