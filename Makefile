@@ -46,7 +46,7 @@ soak: $(STAMP)
 # MODULES=gancli/core/losses.py narrows it; the extra is installed here, not by `install`.
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutants]'
-	$(BIN)/python mutants/run.py $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SAMPLE_FROM),--sample-from $(SAMPLE_FROM)) $(MODULES)
+	$(BIN)/python mutants/run.py $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SAMPLE_FROM),--sample-from $(SAMPLE_FROM)) $(if $(SINCE),--since $(SINCE)) $(MODULES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gancli tests

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ("gancli", "tests", "experiments", "pyproject.toml")
 UNSAMPLED = "not in the sample (--sample)"
+UNCHANGED = "on a line not changed since --since"
 
 
 def session_config(module: str, tests: list[str], exclude: list[str]) -> str:
@@ -46,10 +47,56 @@ def outcomes(db: Path) -> dict:
         unsampled = c.execute(
             "select count(*) from work_results where output = ?", (UNSAMPLED,)
         ).fetchone()[0]
+        unchanged = c.execute(
+            "select count(*) from work_results where output = ?", (UNCHANGED,)
+        ).fetchone()[0]
     mutants = [r for r in rows if r[2] != "SKIPPED"]
     survived = sorted((r[0], r[1]) for r in mutants if r[3] == "SURVIVED")
     killed = len(mutants) - len(survived)
-    return {"mutants": len(mutants), "killed": killed, "survived": survived, "unsampled": unsampled}
+    return {
+        "mutants": len(mutants),
+        "killed": killed,
+        "survived": survived,
+        "unsampled": unsampled,
+        "unchanged": unchanged,
+    }
+
+
+def changed_lines(module: str, rev: str) -> set[int]:
+    """The lines of `module` as it is in the checkout that differ from `rev` (added or
+    edited; a pure deletion leaves no line to mutate), from `git diff -U0`'s hunk headers."""
+    diff = subprocess.run(
+        ["git", "diff", "-U0", rev, "--", module],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return hunk_lines(diff)
+
+
+def hunk_lines(diff: str) -> set[int]:
+    """The new side's line numbers of each hunk of a `-U0` diff (`@@ -a,b +start,count @@`)."""
+    lines: set[int] = set()
+    for line in diff.splitlines():
+        if line.startswith("@@"):
+            new = line.split()[2].removeprefix("+")  # "+start[,count]"
+            start, _, count = new.partition(",")
+            lines |= set(range(int(start), int(start) + int(count or 1)))
+    return lines
+
+
+def keep_lines(db: Path, lines: set[int]) -> None:
+    """Mark the mutants still to run whose line is not in `lines` as skipped: after a
+    module was mutated whole, `--since REV` runs only what the code changed since."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(db), WorkDB.Mode.open) as work_db:
+        off = [
+            w.job_id
+            for w in work_db.pending_work_items
+            if not any(m.start_pos[0] in lines for m in w.mutations)
+        ]
+        skip = WorkResult(output=UNCHANGED, worker_outcome=WorkerOutcome.SKIPPED)
+        work_db.set_multiple_results(off, skip)
 
 
 def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) -> None:
@@ -99,6 +146,7 @@ def run_module(
     resume: bool = False,
     sample: int | None = None,
     sample_from: list[int] = (),
+    since: str | None = None,
 ) -> dict:
     name = module.replace("/", "_").removesuffix(".py")
     cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
@@ -115,6 +163,8 @@ def run_module(
         cr("cosmic-ray", "init", str(cfg), str(db))
         cr("cr-filter-operators", str(db), str(cfg))
         cr("cr-filter-pragma", str(db))
+        if since is not None:
+            keep_lines(db, changed_lines(module, since))
         if sample is not None:
             keep_a_sample(db, sample, sample_from)
         cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
@@ -139,6 +189,9 @@ def main() -> int:
                     help="extend earlier --sample runs of these sizes, in order (60,100 after "
                          "--sample 60 and --sample 100 --sample-from 60): N-M more among the "
                          "rest")  # fmt: skip
+    ap.add_argument("--since", metavar="REV",
+                    help="only the mutants on lines changed since this git revision (a module "
+                         "mutated whole at REV: what changed after it)")  # fmt: skip
     args = ap.parse_args()
     modules = args.modules or [m for m, v in spec["modules"].items() if not v.get("when_named")]
     unknown = [m for m in modules if m not in spec["modules"]]
@@ -159,10 +212,19 @@ def main() -> int:
     for m in modules:
         tests = spec["modules"][m]["tests"]
         results[m] = run_module(
-            work, m, tests, spec["exclude_operators"], args.resume, args.sample, args.sample_from
+            work,
+            m,
+            tests,
+            spec["exclude_operators"],
+            args.resume,
+            args.sample,
+            args.sample_from,
+            args.since,
         )
         r = results[m]
         of = f" (a random sample; {r['unsampled']} more not run)" if r["unsampled"] else ""
+        if r["unchanged"]:
+            of += f" (changed lines only; {r['unchanged']} on lines unchanged since {args.since})"
         print(f"{m}: {r['killed']}/{r['mutants']} killed{of} in {r['wall_s']:.0f} s", flush=True)
     print("\n| module | mutants | killed | rate | wall | survivors (line: operator) |")
     print("|---|---|---|---|---|---|")
