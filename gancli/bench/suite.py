@@ -40,7 +40,7 @@ import jax
 import numpy as np
 
 from gancli import data as data_lib
-from gancli.bench import machine, table
+from gancli.bench import ceiling, machine, table
 from gancli.bench import profile as profiling
 from gancli.bench.configs import (
     CONFIGS,
@@ -174,6 +174,7 @@ def measure_vmapped(
     prof = None
     if profile:  # after the timed windows, so the profiler's overhead is not in them
         prof = profiling.profile_calls(call, compiled.as_text(), max(1, min(calls, 3)), length)
+        prof["dots_alone"] = ceiling.dots_alone(compiled.as_text())
     adjacent = machine.matmul_peak(runs=matmul_runs)["gflops"]
     seed_steps = calls * length * cfg.seeds
     rate = seed_steps / elapsed

@@ -42,6 +42,11 @@ def use_best_peak(result: dict) -> None:
         if prof and prof.get("available") and prof["share"]["matmul"] > 0:
             # The rate if everything but the matmul kernels took no time.
             prof["matmul_only_frac_peak"] = m["frac_peak"] / prof["share"]["matmul"]
+        alone = (prof or {}).get("dots_alone") or {}
+        if alone.get("gflops"):
+            # The ceiling: the model's own matmul shapes, each timed alone, against the peak.
+            alone["frac_peak"] = alone["gflops"] / peak["gflops"]
+            alone["run_frac"] = m["gflops"] / alone["gflops"]
 
 
 def sequential_from(one: dict) -> dict:
@@ -245,12 +250,26 @@ def _profile_tables(profiled: dict) -> list:
             f"{100 * only:.0f}%" if only is not None else "-",
         )
         top.add_row(name, op["op"], op["kind"], f"{op['ms_per_step']:.2f}")
+    alone = new_table("The model's own matmuls, each timed alone")
+    _columns(alone, ["config", "dots", "shapes", "GFLOP/s\nalone", "% peak\nalone",
+                     "run / alone"])  # fmt: skip
+    for name, p in profiled.items():
+        a = p.get("dots_alone") or {}
+        if not a.get("gflops"):
+            alone.add_row(name, *["-"] * 5)
+            continue
+        alone.add_row(name, str(a["dots"]), str(a["shapes"]), f"{a['gflops']:.1f}",
+                      f"{100 * a['frac_peak']:.0f}%" if "frac_peak" in a else "-",
+                      f"{100 * a['run_frac']:.0f}%" if "run_frac" in a else "-")  # fmt: skip
     caption = (
         "Op time from jax.profiler, kinds from the compiled HLO. overlap: summed op time / "
         "wall time (operations run concurrently on CPU threads). % peak if only matmuls: the "
-        "achieved rate divided by the matmul share, i.e. with all other work free."
+        "achieved rate divided by the matmul share, i.e. with all other work free. Matmuls "
+        "alone: every dot of the compiled chunk timed by itself at its own shape (best of 5); "
+        "% peak alone is the most a step of these shapes could reach if nothing else ran, "
+        "the ceiling for a % of peak target; run / alone: the step's rate against it."
     )
-    return [shares, top, Text(caption, style="dim")]
+    return [shares, top, alone, Text(caption, style="dim")]
 
 
 def format_table(result: dict) -> list:

@@ -93,7 +93,12 @@ def bench(
         ),
     ] = None,
     profile: Annotated[
-        bool, typer.Option("--profile", help="Also profile each configuration: op time by kind.")
+        bool,
+        typer.Option(
+            "--profile",
+            help="Also profile each configuration: op time by kind, and its "
+            "matmuls each timed alone (the ceiling for % of peak).",
+        ),
     ] = False,
     sweep: Annotated[
         bool,

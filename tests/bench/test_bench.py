@@ -18,8 +18,9 @@ import pytest
 from rich.console import Console
 
 from gancli import data as data_lib
-from gancli.bench import configs, flops, machine, suite, table
+from gancli.bench import ceiling, configs, flops, machine, suite, table
 from gancli.config import Config, resolve
+from gancli.core import step as step_lib
 from gancli.core.step import GANProgram, train_step
 from gancli.run import runner
 from gancli.run.loop import chunk_end
@@ -76,6 +77,11 @@ def test_quick_bench_reports_every_figure(quick):
         prof = m["profile"]  # --profile: op time by kind, shares add up to one
         assert prof["available"] and sum(prof["share"].values()) == pytest.approx(1.0)
         assert prof["share"]["matmul"] > 0 and prof["share"]["elementwise"] > 0
+        alone = prof["dots_alone"]  # and the chunk's own matmuls, each timed alone
+        assert alone["dots"] > 0 and positive_finite(alone["gflops"])
+        assert 0 < alone["frac_peak"] and alone["run_frac"] == pytest.approx(
+            m["gflops"] / alone["gflops"]
+        )
 
     for name, entry in result["baselines"].items():
         assert name in result["configs"]
@@ -423,3 +429,57 @@ def test_per_seed_cost_at_32_seeds_is_against_the_models_8_or_10():
     assert not by_what["pacgan-ring-nsgan-S32 cost per seed-step / S10"]["pass"]  # > 1.10
     assert not by_what["pacgan-ring-nsgan-S10 fraction of matmul peak"]["pass"]  # 25% < 75%
     assert by_what["dcgan-digits-nsgan-S10 fraction of matmul peak"]["pass"]  # 65% >= 60%
+
+
+# ---- the model's own matmuls, each timed alone (bench --profile) ---------------------------
+
+LOOPED_DOTS_HLO = """HloModule m
+
+%fused_dot (param_0: f32[4,8], param_1: f32[8,16]) -> f32[4,16] {
+  %param_0 = f32[4,8]{1,0} parameter(0)
+  %param_1 = f32[8,16]{1,0} parameter(1)
+  ROOT %dot.1 = f32[4,16]{1,0} dot(%param_0, %param_1), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+}
+
+%body (p: (s32[], f32[4,8], f32[8,16])) -> (s32[], f32[4,8], f32[8,16]) {
+  %p = (s32[], f32[4,8]{1,0}, f32[8,16]{1,0}) parameter(0)
+  %a = f32[4,8]{1,0} get-tuple-element(%p), index=1
+  %b = f32[8,16]{1,0} get-tuple-element(%p), index=2
+  %ynn_fusion.1 = f32[4,16]{1,0} fusion(%a, %b), kind=kCustom, calls=%fused_dot
+}
+
+ENTRY %main (x: f32[3,4,8], w: f32[3,8,16]) -> f32[3,4,16] {
+  %x = f32[3,4,8]{2,1,0} parameter(0)
+  %w = f32[3,8,16]{2,1,0} parameter(1)
+  %while.1 = (s32[], f32[4,8]{1,0}, f32[8,16]{1,0}) while(%t), condition=%cond, body=%body, backend_config={"known_trip_count":{"n":"5"}}
+  ROOT %dot.2 = f32[3,4,16]{2,1,0} dot(%x, %w), lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}
+}
+"""  # noqa: E501
+
+
+def test_hlo_dots_reads_shapes_dimension_numbers_flops_and_loop_trip_counts():
+    dots = {d["name"]: d for d in ceiling.hlo_dots(LOOPED_DOTS_HLO)}
+    assert set(dots) == {"dot.1", "dot.2"}
+    looped, batched = dots["dot.1"], dots["dot.2"]
+    assert (looped["lhs"], looped["rhs"]) == ((4, 8), (8, 16))
+    assert looped["dimension_numbers"] == (((1,), (0,)), ((), ()))
+    assert looped["flops"] == 2 * 4 * 16 * 8 and looped["runs"] == 5  # in a fusion in a loop
+    assert batched["dimension_numbers"] == (((2,), (1,)), ((0,), (0,)))
+    assert batched["flops"] == 2 * 3 * 4 * 16 * 8 and batched["runs"] == 1
+    assert looped["trip_count_known"] and batched["trip_count_known"]
+    alone = ceiling.dots_alone(LOOPED_DOTS_HLO)
+    assert alone["dots"] == 2 and alone["shapes"] == 2 and alone["trip_count_unknown"] == 0
+    assert alone["flops"] == 5 * 1024 + 3072 and positive_finite(alone["gflops"])
+
+
+def test_a_compiled_wgan_chunks_dots_carry_the_steps_hand_counted_flops():
+    # The critic's n_critic = 5 updates are a loop inside the step: counted once each, the
+    # dots would carry about a third of the step's FLOPs.
+    cfg = resolve(Config(loss="wgan", hidden=32, depth=2, batch_size=16, z_dim=8, seeds=2))
+    p = GANProgram.build(cfg, RING)
+    data = p.put_data(RING.array)
+    text = step_lib.chunk.lower(p, p.init(), data, length=3).compile().as_text()
+    dots = ceiling.hlo_dots(text)
+    assert {d["runs"] for d in dots} == {3, 15}  # the chunk's 3 steps; 5 critic updates each
+    per_seed_step = sum(d["runs"] * d["flops"] for d in dots) / (3 * cfg.seeds)
+    assert per_seed_step == pytest.approx(flops.analytic_step_flops(p)["flops"], rel=0.01)
