@@ -12,6 +12,7 @@ report. Prints each module's kill rate, surviving mutants and wall time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import sqlite3
@@ -99,6 +100,23 @@ def keep_lines(db: Path, lines: set[int]) -> None:
         work_db.set_multiple_results(off, skip)
 
 
+def draw_sample(pending: list, size: int, starts: list[int] = (), seed: int = 0) -> set:
+    """The sample `keep_a_sample` keeps: `size` of `pending` (in a fixed order), drawn with
+    a fixed seed; with `starts`, the earlier runs' draws replayed in order first."""
+    import random
+
+    rng = random.Random(seed)
+    sizes = [*starts, size]
+    if starts and (sorted(sizes) != sizes or starts[0] < 0 or size > len(pending)):
+        sys.exit(f"--sample {size} --sample-from {','.join(map(str, starts))}: need "
+                 f"0 <= M1 <= M2 <= ... <= N <= {len(pending)}")  # fmt: skip
+    ran: list = []
+    for a, b in itertools.pairwise([0, *starts]):  # the earlier runs' draws, in order
+        ran += rng.sample([j for j in pending if j not in set(ran)], b - a)
+    rest = [j for j in pending if j not in set(ran)]
+    return set(rng.sample(rest, min(size, len(pending)) - len(ran)))
+
+
 def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) -> None:
     """Mark all but a uniform random sample of the mutants still to run as skipped ("not
     in the sample"): a module whose mutants each take minutes (core/step.py recompiles its
@@ -112,8 +130,6 @@ def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) ->
     more), then draws `size - 100`. It holds only for the same mutants (the module,
     cosmic-ray and the operator filter unchanged) and the earlier runs' own sizes in
     order; nothing checks either: compare the redrawn job ids with the earlier databases."""
-    import random
-
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
@@ -122,18 +138,7 @@ def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) ->
             work_db.pending_work_items,
             key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
         )
-        rng = random.Random(seed)
-        sizes = [*starts, size]
-        if starts and (sorted(sizes) != sizes or starts[0] < 0 or size > len(pending)):
-            sys.exit(f"--sample {size} --sample-from {','.join(map(str, starts))}: need "
-                     f"0 <= M1 <= M2 <= ... <= N <= {len(pending)}")  # fmt: skip
-        ran: set = set()
-        for a, b in zip([0, *starts[:-1]], starts, strict=True):  # the earlier runs' draws
-            ran |= {
-                w.job_id for w in rng.sample([w for w in pending if w.job_id not in ran], b - a)
-            }
-        rest = [w for w in pending if w.job_id not in ran]
-        chosen = {w.job_id for w in rng.sample(rest, min(size, len(pending)) - len(ran))}
+        chosen = draw_sample([w.job_id for w in pending], size, starts, seed)
         skip = WorkResult(output=UNSAMPLED, worker_outcome=WorkerOutcome.SKIPPED)
         work_db.set_multiple_results([w.job_id for w in pending if w.job_id not in chosen], skip)
 

@@ -21,3 +21,15 @@ def test_since_keeps_the_added_and_edited_lines_of_each_hunk_and_none_of_a_delet
     )
     assert run.hunk_lines(diff) == {5, 6, 7, 22, 41, 42}
     assert run.hunk_lines("") == set()
+
+
+def test_a_sample_is_drawn_with_a_fixed_seed_and_extends_the_earlier_draws_it_names():
+    pending = list(range(100))
+    first = run.draw_sample(pending, 10)  # a plain --sample 10
+    assert len(first) == 10 and first <= set(pending)
+    assert run.draw_sample(pending, 10) == first  # the same draws every time
+    more = run.draw_sample(pending, 25, [10])  # --sample 25 --sample-from 10: 15 more
+    assert len(more) == 15 and not more & first
+    last = run.draw_sample(pending, 40, [10, 25])  # a chain: replays both, then 15 more
+    assert len(last) == 15 and not last & (first | more)
+    assert run.draw_sample(pending, 500) == set(pending)  # more than there are: all of them
