@@ -338,6 +338,11 @@ def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_
     assert GANProgram.build(tiny(seeds=32), RING).seed_group == 32
     groups = {s: GANProgram.build(tiny(**big, seeds=s), RING).seed_group for s in (10, 11, 32)}
     assert groups == {10: 10, 11: 6, 32: 8}
+    # the threshold is "over 1 MiB": a state of exactly the threshold stays in one group
+    at = GANProgram.build(tiny(**big, seeds=11), RING)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(step_lib, "CPU_LARGE_STATE", at.replica_state_bytes())
+        assert at.seed_group == 11
     # a replica of the last, smaller group (11 = 6 + 5) is the single run of its seed
     p = GANProgram.build(tiny(**big, seeds=11, seed=0), RING)
     many, _ = p.run_chunk(2)(p.init(), p.put_data(RING.array))
