@@ -352,6 +352,16 @@ def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_
         np.testing.assert_allclose(np.asarray(a)[10], np.asarray(b)[0], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("backend", ["gpu", "tpu", "METAL"])  # jax-metal's name is upper case
+def test_off_cpu_every_replica_is_vmapped_together(monkeypatch, backend):
+    # The CPU rules (a DCGAN one seed at a time, a large MLP in groups of ten) are for
+    # XLA:CPU only; on an accelerator vmap over all seeds is the point.
+    monkeypatch.setattr(step_lib.jax, "default_backend", lambda: backend)
+    digits = data_lib.load("digits")
+    assert GANProgram.build(tiny(dataset="digits", seeds=4), digits).seed_group == 4
+    assert GANProgram.build(tiny(hidden=256, seeds=32), RING).seed_group == 32
+
+
 @pytest.mark.parametrize(("dataset", "outer"), [("ring8", [3]), ("digits", [2])])
 def test_a_chunk_vmaps_an_mlps_seeds_and_maps_a_dcgans_one_at_a_time_on_one_cpu(dataset, outer):
     # 2 seeds, 3 steps. An MLP's seeds are one vmapped program: the only outer loop is the
