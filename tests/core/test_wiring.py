@@ -336,8 +336,9 @@ def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_
     big = dict(hidden=256)  # 1.6 MB of state a replica; TINY's 29 kB stays in one group
     assert GANProgram.build(tiny(**big, seeds=2), RING).replica_state_bytes() > 2**20
     assert GANProgram.build(tiny(seeds=32), RING).seed_group == 32
-    groups = {s: GANProgram.build(tiny(**big, seeds=s), RING).seed_group for s in (10, 11, 32)}
-    assert groups == {10: 10, 11: 6, 32: 8}
+    sizes = (10, 11, 20, 32)
+    groups = {s: GANProgram.build(tiny(**big, seeds=s), RING).seed_group for s in sizes}
+    assert groups == {10: 10, 11: 6, 20: 10, 32: 8}  # 20: two groups of ten, not three of 7
     # the threshold is "over 1 MiB": a state of exactly the threshold stays in one group
     at = GANProgram.build(tiny(**big, seeds=11), RING)
     with pytest.MonkeyPatch.context() as mp:
