@@ -23,6 +23,8 @@ import time
 import jax
 from jax import lax
 
+from gancli.bench.profile import COMPUTATION  # an HLO computation's header line
+
 # `  %name = f32[10,100,200]{2,1,0} dot(%a, %b), lhs_batch_dims=...`
 _INSTRUCTION = re.compile(
     r"^\s*(?:ROOT )?%?([\w.\-]+) = (\w+)\[([\d,]*)\]\S* ([a-z][\w\-]*)\((.*)$"
@@ -34,7 +36,6 @@ def _dims(text: str, key: str) -> tuple[int, ...]:
     return tuple(int(x) for x in m.group(1).split(",") if x) if m else ()
 
 
-_COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
 _TRIP_COUNT = re.compile(r'"known_trip_count":\{"n":"(\d+)"\}')
 
 
@@ -46,7 +47,7 @@ def _multiplicities(hlo_text: str) -> tuple[dict[str, int], set[str]]:
     parent: dict[str, tuple[str, int | None]] = {}
     current = None
     for line in hlo_text.splitlines():
-        m = _COMPUTATION.match(line)
+        m = COMPUTATION.match(line)
         if m and not line.startswith(" "):
             current = m.group(1)
             continue
@@ -99,7 +100,7 @@ def hlo_dots(hlo_text: str) -> list[dict]:
     found = []
     current = None
     for line in hlo_text.splitlines():
-        c = _COMPUTATION.match(line)
+        c = COMPUTATION.match(line)
         if c and not line.startswith(" "):
             current = c.group(1)
             continue

@@ -33,7 +33,7 @@ from typing import Any
 import jax
 
 KINDS = ("matmul", "elementwise", "copy", "control")
-_COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
+COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
 # `  %name = <type> opcode(...`; a tuple type has spaces but never a `word(`.
 _INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%?([\w.\-]+) = .*?\s([a-z][\w\-]*)\(")
 _CALLS = re.compile(r"calls=%?([\w.\-]+)")
@@ -47,7 +47,7 @@ def op_kinds(hlo_text: str) -> dict[str, str]:
     instructions: list[tuple[str, str, str | None]] = []
     current = None
     for line in hlo_text.splitlines():
-        m = _COMPUTATION.match(line)
+        m = COMPUTATION.match(line)
         if m and not line.startswith(" "):
             current = m.group(1)
             has_matmul.setdefault(current, False)
