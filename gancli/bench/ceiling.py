@@ -36,14 +36,17 @@ def _dims(text: str, key: str) -> tuple[int, ...]:
     return tuple(int(x) for x in m.group(1).split(",") if x) if m else ()
 
 
+_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16", "f64": "float64"}
 _TRIP_COUNT = re.compile(r'"known_trip_count":\{"n":"(\d+)"\}')
 
 
 def _multiplicities(hlo_text: str) -> tuple[dict[str, int], set[str]]:
     """How many times each computation runs per run of the module: the product of the
     trip counts of the while loops around it (fusions and calls run their computation
-    once). Also the computations under a loop whose trip count XLA did not record (each
-    counted as once)."""
+    once; every branch of a conditional counts as taken). Also the computations under a
+    loop whose trip count XLA did not record (each counted as once). One caller per
+    computation: XLA's compiled modules give each fusion and loop body its own
+    computation; one reached from two places would be counted along the first."""
     parent: dict[str, tuple[str, int | None]] = {}
     current = None
     for line in hlo_text.splitlines():
@@ -56,8 +59,8 @@ def _multiplicities(hlo_text: str) -> tuple[dict[str, int], set[str]]:
         body = re.search(r"\bbody=%?([\w.\-]+)", line)
         if body:
             trip = _TRIP_COUNT.search(line)
-            parent[body.group(1)] = (current, int(trip.group(1)) if trip else None)
-        for key in ("calls", "to_apply", "condition"):
+            parent.setdefault(body.group(1), (current, int(trip.group(1)) if trip else None))
+        for key in ("calls", "to_apply", "condition", "true_computation", "false_computation"):
             for callee in re.findall(rf"\b{key}=%?([\w.\-]+)", line):
                 parent.setdefault(callee, (current, 1))
         branches = re.search(r"branch_computations=\{([^}]*)\}", line)
@@ -107,13 +110,13 @@ def hlo_dots(hlo_text: str) -> list[dict]:
         m = _INSTRUCTION.match(line)
         if not m:
             continue
-        name, _dtype, shape, opcode, rest = m.groups()
+        name, dtype, shape, opcode, rest = m.groups()
         shapes[name] = tuple(int(x) for x in shape.split(",") if x)
         if opcode == "dot":
-            operands = re.findall(r"%([\w.\-]+)", rest.split(")")[0])[:2]
-            found.append((name, operands, rest, current))
+            operands = re.findall(r"%?([\w.\-]+)", rest.split(")")[0])[:2]
+            found.append((name, operands, rest, current, dtype))
     dots = []
-    for name, (lhs, rhs), rest, comp in found:
+    for name, (lhs, rhs), rest, comp, dtype in found:
         contracting = (_dims(rest, "lhs_contracting_dims"), _dims(rest, "rhs_contracting_dims"))
         batch = (_dims(rest, "lhs_batch_dims"), _dims(rest, "rhs_batch_dims"))
         contracted = math.prod(shapes[lhs][i] for i in contracting[0])
@@ -123,16 +126,29 @@ def hlo_dots(hlo_text: str) -> list[dict]:
             "rhs": shapes[rhs],
             "dimension_numbers": (contracting, batch),
             "flops": 2 * math.prod(shapes[name]) * contracted,
+            "dtype": _DTYPES.get(dtype, "float32"),
             "runs": times.get(comp, 1),
             "trip_count_known": comp not in unknown,
         })  # fmt: skip
     return dots
 
 
-def time_dot(lhs: tuple, rhs: tuple, dimension_numbers, min_s: float = 0.02) -> float:
-    """Seconds per call of one dot alone, the best of 5 windows of at least `min_s`."""
+def convolutions(hlo_text: str) -> int:
+    """How many `convolution` instructions the module has: matmul work this module does not
+    time (none in gancli's models on CPU, whose convolutions are written as matmuls)."""
+    return sum(
+        1 for line in hlo_text.splitlines()
+        if (m := _INSTRUCTION.match(line)) and m.group(4) == "convolution"
+    )  # fmt: skip
+
+
+def time_dot(
+    lhs: tuple, rhs: tuple, dimension_numbers, dtype: str = "float32", min_s: float = 0.02
+) -> float:
+    """Seconds per call of one dot alone, the best of 5 windows of at least `min_s`. Each
+    call pays jit's dispatch too (about 15 us here: 1-3 % of the PacGAN and DCGAN sums)."""
     key = jax.random.key(0)
-    a, b = jax.random.normal(key, lhs), jax.random.normal(key, rhs)
+    a, b = jax.random.normal(key, lhs, dtype), jax.random.normal(key, rhs, dtype)
     f = jax.jit(lambda a, b: lax.dot_general(a, b, dimension_numbers))
     jax.block_until_ready(f(a, b))
     t0 = time.perf_counter()
@@ -151,9 +167,16 @@ def time_dot(lhs: tuple, rhs: tuple, dimension_numbers, min_s: float = 0.02) -> 
 def dots_alone(hlo_text: str) -> dict:
     """The module's dots timed alone: FLOPs, seconds and GFLOP/s of one run of the module,
     each dot as many times as its loops run it. Each distinct shape is timed twice and the
-    faster kept: a process's first measurements ran 15-20 % slow on the 2-core EPYC VM."""
+    faster kept (a process's first measurements ran 15-20 % slow on the 2-core EPYC VM), so
+    each time is the best of 10 windows: an optimistic, hot-cache figure.
+
+    Not a hard bound: the sum assumes the dots run one after another (inside the step,
+    independent ops can overlap on the CPU's threads), the operands get default layouts,
+    and fusions around a dot inside the step are not reproduced. It is what the model's
+    matmul shapes reach on this machine's kernels, measured, against which a % of peak
+    target can be judged."""
     dots = hlo_dots(hlo_text)
-    keys = [(d["lhs"], d["rhs"], d["dimension_numbers"]) for d in dots]
+    keys = [(d["lhs"], d["rhs"], d["dimension_numbers"], d["dtype"]) for d in dots]
     timed: dict = {}
     for _ in range(2):  # the best of two passes: the first shapes of a cold process run slow
         for key in dict.fromkeys(keys):
@@ -164,6 +187,7 @@ def dots_alone(hlo_text: str) -> dict:
         "dots": len(dots),
         "shapes": len(timed),
         "trip_count_unknown": sum(not d["trip_count_known"] for d in dots),
+        "convolutions_not_timed": convolutions(hlo_text),
         "flops": flops,
         "seconds": seconds,
         "gflops": flops / seconds / 1e9 if seconds > 0 else None,

@@ -265,10 +265,17 @@ def _profile_tables(profiled: dict) -> list:
         "Op time from jax.profiler, kinds from the compiled HLO. overlap: summed op time / "
         "wall time (operations run concurrently on CPU threads). % peak if only matmuls: the "
         "achieved rate divided by the matmul share, i.e. with all other work free. Matmuls "
-        "alone: every dot of the compiled chunk timed by itself at its own shape (best of 5); "
+        "alone: every dot of the compiled chunk timed by itself at its own shape (best of 10 "
+        "windows), counted by its loops' trip counts; "
         "% peak alone is the most a step of these shapes could reach if nothing else ran, "
         "the ceiling for a % of peak target; run / alone: the step's rate against it."
     )
+    odd = [f"{n}: {a['trip_count_unknown']} dots under a loop of unknown trip count (counted "
+           f"once), {a['convolutions_not_timed']} convolutions not timed"
+           for n, p in profiled.items()
+           if (a := p.get("dots_alone") or {}).get("trip_count_unknown")
+           or a.get("convolutions_not_timed")]  # fmt: skip
+    caption += "".join(f" {line}." for line in odd)
     return [shares, top, alone, Text(caption, style="dim")]
 
 

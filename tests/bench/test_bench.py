@@ -467,8 +467,14 @@ def test_hlo_dots_reads_shapes_dimension_numbers_flops_and_loop_trip_counts():
     assert batched["dimension_numbers"] == (((2,), (1,)), ((0,), (0,)))
     assert batched["flops"] == 2 * 3 * 4 * 16 * 8 and batched["runs"] == 1
     assert looped["trip_count_known"] and batched["trip_count_known"]
+    assert looped["dtype"] == batched["dtype"] == "float32"
+    # a loop whose trip count XLA did not record: its dots count once, and are flagged
+    unknown = LOOPED_DOTS_HLO.replace(', backend_config={"known_trip_count":{"n":"5"}}', "")
+    looped = {d["name"]: d for d in ceiling.hlo_dots(unknown)}["dot.1"]
+    assert looped["runs"] == 1 and not looped["trip_count_known"]
     alone = ceiling.dots_alone(LOOPED_DOTS_HLO)
     assert alone["dots"] == 2 and alone["shapes"] == 2 and alone["trip_count_unknown"] == 0
+    assert alone["convolutions_not_timed"] == 0
     assert alone["flops"] == 5 * 1024 + 3072 and positive_finite(alone["gflops"])
 
 
