@@ -339,7 +339,10 @@ def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_
     sizes = (10, 11, 20, 32)
     groups = {s: GANProgram.build(tiny(**big, seeds=s), RING).seed_group for s in sizes}
     assert groups == {10: 10, 11: 6, 20: 10, 32: 8}  # 20: two groups of ten, not three of 7
-    # the threshold is "over 1 MiB": a state of exactly the threshold stays in one group
+    # the threshold is "over 1 MiB": 0.87 MiB a replica stays in one group, and a state of
+    # exactly the threshold too
+    below = GANProgram.build(tiny(hidden=192, seeds=32), RING)
+    assert 0.75 * 2**20 < below.replica_state_bytes() < 2**20 and below.seed_group == 32
     at = GANProgram.build(tiny(**big, seeds=11), RING)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(step_lib, "CPU_LARGE_STATE", at.replica_state_bytes())
@@ -351,6 +354,17 @@ def test_on_one_cpu_many_replicas_of_a_large_mlp_run_in_equal_groups_of_at_most_
     one, _ = one_p.run_chunk(2)(one_p.init(), one_p.put_data(RING.array))
     for a, b in zip(jax.tree.leaves(many), jax.tree.leaves(one), strict=True):
         np.testing.assert_allclose(np.asarray(a)[10], np.asarray(b)[0], rtol=1e-5, atol=1e-7)
+
+
+def test_generate_takes_train_by_keyword_only():
+    # A silent default once fed the probe's D eval-mode samples; a positional True or False
+    # is as easy to misread, so `train` must be spelled out.
+    p = GANProgram.build(tiny(seeds=1), RING)
+    g = jax.tree.map(lambda x: x[0], p.init()).g
+    z = jnp.zeros((4, p.cfg.z_dim))
+    with pytest.raises(TypeError):
+        step_lib.generate(p, g, z, True)
+    assert step_lib.generate(p, g, z, train=True)[0].shape == (4, 2)
 
 
 @pytest.mark.parametrize("backend", ["gpu", "tpu", "METAL"])  # jax-metal's name is upper case
