@@ -126,6 +126,17 @@ def test_a_wrong_way_effect_never_asks_for_a_few_more_seeds():
     assert t.p == pytest.approx(1.0) and t.effect < 0 and t.needed is None
     assert "points the other way" in t.inconclusive_reason
     assert "seeds per group" not in t.inconclusive_reason
+    # a small wrong-way effect (d = -0.2, not only a large one) is said to point the other way
+    diffs = [0.1, -0.3, 0.2, -0.25, 0.05, -0.1, 0.3, -0.4]
+    t = stats.wilcoxon(diffs, [0.0] * 8, "greater")
+    assert -1 < t.effect < 0 and "points the other way" in t.inconclusive_reason
+
+
+def test_wilcoxon_of_two_pairs_is_the_exact_test_over_four_sign_flips():
+    # 2 pairs, both differences positive: 1 of the 4 equally likely sign patterns is as
+    # extreme, p = 1/4 (two pairs are enough to compute it, though never to reach 0.05)
+    t = stats.wilcoxon([1.0, 2.0], [0.0, 0.0], "greater")
+    assert t.p == 0.25 and t.min_p == 0.25 and t.n_a == 2
 
 
 def test_seeds_for_power_matches_the_normal_approximation():
