@@ -63,12 +63,18 @@ def outcomes(db: Path) -> dict:
     }
 
 
-def changed_lines(module: str, rev: str) -> set[int]:
-    """The lines of `module` as it is in the checkout that differ from `rev` (added or
-    edited; a pure deletion leaves no line to mutate), from `git diff -U0`'s hunk headers."""
+def changed_lines(module: str, rev: str, repo: Path = ROOT) -> set[int]:
+    """The lines of `module` as it is in the working tree (uncommitted edits included) that
+    differ from `rev` (added or edited; a pure deletion leaves no line to mutate), from
+    `git diff -U0`'s hunk headers. Read before the checkout is copied, so a later edit or
+    branch switch cannot shift them."""
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", module], cwd=repo,
+                             capture_output=True)  # fmt: skip
+    if tracked.returncode:
+        sys.exit(f"--since {rev}: {module} is not tracked by git (every line would be new)")
     diff = subprocess.run(
-        ["git", "diff", "-U0", rev, "--", module],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        ["git", "diff", "--no-color", "--no-ext-diff", "-U0", rev, "--", module],
+        cwd=repo, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return hunk_lines(diff)
 
@@ -151,7 +157,7 @@ def run_module(
     resume: bool = False,
     sample: int | None = None,
     sample_from: list[int] = (),
-    since: str | None = None,
+    lines: set[int] | None = None,
 ) -> dict:
     name = module.replace("/", "_").removesuffix(".py")
     cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
@@ -168,8 +174,8 @@ def run_module(
         cr("cosmic-ray", "init", str(cfg), str(db))
         cr("cr-filter-operators", str(db), str(cfg))
         cr("cr-filter-pragma", str(db))
-        if since is not None:
-            keep_lines(db, changed_lines(module, since))
+        if lines is not None:
+            keep_lines(db, lines)
         if sample is not None:
             keep_a_sample(db, sample, sample_from)
         cr("cosmic-ray", "baseline", str(cfg))  # the tests pass on the unmutated code
@@ -202,6 +208,10 @@ def main() -> int:
     unknown = [m for m in modules if m not in spec["modules"]]
     if unknown:
         sys.exit(f"not in mutants/map.toml: {', '.join(unknown)}")
+    since = {m: changed_lines(m, args.since) for m in modules} if args.since else {}
+    for m in [m for m in modules if args.since and not since[m]]:
+        print(f"{m}: no line changed since {args.since}: nothing to mutate", flush=True)
+    modules = [m for m in modules if not args.since or since[m]]
     work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
     work.mkdir(parents=True, exist_ok=True)
     for item in COPY:
@@ -224,7 +234,7 @@ def main() -> int:
             args.resume,
             args.sample,
             args.sample_from,
-            args.since,
+            since.get(m),
         )
         r = results[m]
         of = f" (a random sample; {r['unsampled']} more not run)" if r["unsampled"] else ""
@@ -234,7 +244,10 @@ def main() -> int:
     print("\n| module | mutants | killed | rate | wall | survivors (line: operator) |")
     print("|---|---|---|---|---|---|")
     for m, r in results.items():
-        rate = 100 * r["killed"] / r["mutants"] if r["mutants"] else 100.0
+        if not r["mutants"]:  # nothing ran: no rate, not 100 %
+            print(f"| {m} | 0 | 0 | - | {r['wall_s'] / 60:.0f} min | - |")
+            continue
+        rate = 100 * r["killed"] / r["mutants"]
         surv = "; ".join(f"{line}: {op.removeprefix('core/')}" for line, op in r["survived"])
         print(
             f"| {m} | {r['mutants']} | {r['killed']} | {rate:.0f} % | {r['wall_s'] / 60:.0f} min "

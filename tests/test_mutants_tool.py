@@ -2,7 +2,11 @@
 `make test`; this part of it is plain text handling)."""
 
 import importlib.util
+import random
+import subprocess
 from pathlib import Path
+
+import pytest
 
 spec = importlib.util.spec_from_file_location(
     "mutants_run", Path(__file__).resolve().parents[1] / "mutants" / "run.py"
@@ -33,3 +37,34 @@ def test_a_sample_is_drawn_with_a_fixed_seed_and_extends_the_earlier_draws_it_na
     last = run.draw_sample(pending, 40, [10, 25])  # a chain: replays both, then 15 more
     assert len(last) == 15 and not last & (first | more)
     assert run.draw_sample(pending, 500) == set(pending)  # more than there are: all of them
+
+
+def test_the_recorded_runs_draws_are_replayed_exactly():
+    # docs/mutants.md's step.py runs (60, then 40 and 60 more, then the other 42, of 202)
+    # are only valid if the draws stay what they were: one random.Random(0) over the
+    # mutants in order, each run drawing its share among those not drawn before.
+    pending = list(range(202))
+    rng = random.Random(0)
+    drawn: list[int] = []
+    for size in (60, 40, 60):
+        drawn.append(set(rng.sample([j for j in pending if all(j not in d for d in drawn)], size)))
+    assert run.draw_sample(pending, 60) == drawn[0]
+    assert run.draw_sample(pending, 100, [60]) == drawn[1]
+    assert run.draw_sample(pending, 160, [60, 100]) == drawn[2]
+    assert run.draw_sample(pending, 202, [60, 100, 160]) == set(pending) - set().union(*drawn)
+
+
+def test_since_reads_the_working_tree_against_a_revision_and_refuses_an_untracked_file(tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "m.py").write_text("a\nb\nc\nd\n")
+    git("add", "m.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    assert run.changed_lines("m.py", "HEAD", tmp_path) == set()  # nothing changed
+    (tmp_path / "m.py").write_text("a\nB\nc\nd\ne\n")  # uncommitted: line 2 edited, 5 added
+    assert run.changed_lines("m.py", "HEAD", tmp_path) == {2, 5}
+    (tmp_path / "new.py").write_text("x\n")
+    with pytest.raises(SystemExit, match="not tracked"):
+        run.changed_lines("new.py", "HEAD", tmp_path)
