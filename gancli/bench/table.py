@@ -267,8 +267,9 @@ def _profile_tables(profiled: dict) -> list:
         "achieved rate divided by the matmul share, i.e. with all other work free. Matmuls "
         "alone: every dot of the compiled chunk timed by itself at its own shape (best of 10 "
         "windows), counted by its loops' trip counts; "
-        "% peak alone is the most a step of these shapes could reach if nothing else ran, "
-        "the ceiling for a % of peak target; run / alone: the step's rate against it."
+        "% peak alone is what the step's matmul shapes reach with nothing else running, the "
+        "ceiling a % of peak target is judged against (measured, not a hard bound: inside "
+        "the step ops can overlap); run / alone: the step's rate against it."
     )
     odd = [f"{n}: {a['trip_count_unknown']} dots under a loop of unknown trip count (counted "
            f"once), {a['convolutions_not_timed']} convolutions not timed"
