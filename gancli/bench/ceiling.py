@@ -23,7 +23,7 @@ import time
 import jax
 from jax import lax
 
-from gancli.bench.profile import COMPUTATION  # an HLO computation's header line
+from gancli.bench.profile import computation_lines
 
 # `  %name = f32[10,100,200]{2,1,0} dot(%a, %b), lhs_batch_dims=...`
 _INSTRUCTION = re.compile(
@@ -48,12 +48,7 @@ def _multiplicities(hlo_text: str) -> tuple[dict[str, int], set[str]]:
     computation: XLA's compiled modules give each fusion and loop body its own
     computation; one reached from two places would be counted along the first."""
     parent: dict[str, tuple[str, int | None]] = {}
-    current = None
-    for line in hlo_text.splitlines():
-        m = COMPUTATION.match(line)
-        if m and not line.startswith(" "):
-            current = m.group(1)
-            continue
+    for current, line in computation_lines(hlo_text):
         if current is None or " = " not in line:
             continue
         body = re.search(r"\bbody=%?([\w.\-]+)", line)
@@ -101,12 +96,7 @@ def hlo_dots(hlo_text: str) -> list[dict]:
     times, unknown = _multiplicities(hlo_text)
     shapes: dict[str, tuple[int, ...]] = {}
     found = []
-    current = None
-    for line in hlo_text.splitlines():
-        c = COMPUTATION.match(line)
-        if c and not line.startswith(" "):
-            current = c.group(1)
-            continue
+    for current, line in computation_lines(hlo_text):
         m = _INSTRUCTION.match(line)
         if not m:
             continue

@@ -33,7 +33,7 @@ from typing import Any
 import jax
 
 KINDS = ("matmul", "elementwise", "copy", "control")
-COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
+_COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
 # `  %name = <type> opcode(...`; a tuple type has spaces but never a `word(`.
 _INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%?([\w.\-]+) = .*?\s([a-z][\w\-]*)\(")
 _CALLS = re.compile(r"calls=%?([\w.\-]+)")
@@ -41,17 +41,23 @@ _MATMUL_OPS = {"dot", "convolution"}
 _CONTROL_OPS = {"while", "conditional", "call"}
 
 
+def computation_lines(hlo_text: str):
+    """Each line of an HLO module's text below a computation's header, with the name of
+    that computation (None before the first header); the headers themselves are skipped."""
+    current = None
+    for line in hlo_text.splitlines():
+        m = _COMPUTATION.match(line)
+        if m and not line.startswith(" "):
+            current = m.group(1)
+        else:
+            yield current, line
+
+
 def op_kinds(hlo_text: str) -> dict[str, str]:
     """Map every instruction name of a compiled module to one of KINDS."""
     has_matmul: dict[str, bool] = {}
     instructions: list[tuple[str, str, str | None]] = []
-    current = None
-    for line in hlo_text.splitlines():
-        m = COMPUTATION.match(line)
-        if m and not line.startswith(" "):
-            current = m.group(1)
-            has_matmul.setdefault(current, False)
-            continue
+    for current, line in computation_lines(hlo_text):
         m = _INSTRUCTION.match(line)
         if not m:
             continue
