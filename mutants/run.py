@@ -45,12 +45,7 @@ def outcomes(db: Path) -> dict:
             "select s.start_pos_row, s.operator_name, r.worker_outcome, r.test_outcome "
             "from work_results r join mutation_specs s on r.job_id = s.job_id"
         ).fetchall()
-        unsampled = c.execute(
-            "select count(*) from work_results where output = ?", (UNSAMPLED,)
-        ).fetchone()[0]
-        unchanged = c.execute(
-            "select count(*) from work_results where output = ?", (UNCHANGED,)
-        ).fetchone()[0]
+        skipped = dict(c.execute("select output, count(*) from work_results group by output"))
     mutants = [r for r in rows if r[2] != "SKIPPED"]
     survived = sorted((r[0], r[1]) for r in mutants if r[3] == "SURVIVED")
     killed = len(mutants) - len(survived)
@@ -58,8 +53,8 @@ def outcomes(db: Path) -> dict:
         "mutants": len(mutants),
         "killed": killed,
         "survived": survived,
-        "unsampled": unsampled,
-        "unchanged": unchanged,
+        "unsampled": skipped.get(UNSAMPLED, 0),
+        "unchanged": skipped.get(UNCHANGED, 0),
     }
 
 
@@ -90,20 +85,31 @@ def hunk_lines(diff: str) -> set[int]:
     return lines
 
 
-def keep_lines(db: Path, lines: set[int]) -> None:
-    """Mark the mutants still to run whose line is not in `lines` as skipped: after a
-    module was mutated whole, `--since REV` runs only what the code changed since."""
+def skip_pending(db: Path, why: str, keep) -> None:
+    """Mark the mutants still to run that `keep` does not keep as skipped, with `why` as
+    their output. `keep(pending)` gets the pending work items sorted by position (a fixed
+    order) and returns the job ids to run."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     with use_db(str(db), WorkDB.Mode.open) as work_db:
-        off = [
-            w.job_id
-            for w in work_db.pending_work_items
-            if not any(m.start_pos[0] in lines for m in w.mutations)
-        ]
-        skip = WorkResult(output=UNCHANGED, worker_outcome=WorkerOutcome.SKIPPED)
-        work_db.set_multiple_results(off, skip)
+        pending = sorted(
+            work_db.pending_work_items,
+            key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
+        )
+        kept = keep(pending)
+        skip = WorkResult(output=why, worker_outcome=WorkerOutcome.SKIPPED)
+        work_db.set_multiple_results([w.job_id for w in pending if w.job_id not in kept], skip)
+
+
+def keep_lines(db: Path, lines: set[int]) -> None:
+    """Mark the mutants still to run whose line is not in `lines` as skipped: after a
+    module was mutated whole, `--since REV` runs only what the code changed since."""
+    skip_pending(
+        db, UNCHANGED,
+        lambda pending: {w.job_id for w in pending
+                         if any(m.start_pos[0] in lines for m in w.mutations)},
+    )  # fmt: skip
 
 
 def draw_sample(pending: list, size: int, starts: list[int] = (), seed: int = 0) -> set:
@@ -116,10 +122,10 @@ def draw_sample(pending: list, size: int, starts: list[int] = (), seed: int = 0)
     if starts and (sorted(sizes) != sizes or starts[0] < 0 or size > len(pending)):
         sys.exit(f"--sample {size} --sample-from {','.join(map(str, starts))}: need "
                  f"0 <= M1 <= M2 <= ... <= N <= {len(pending)}")  # fmt: skip
-    ran: list = []
+    ran: set = set()
     for a, b in itertools.pairwise([0, *starts]):  # the earlier runs' draws, in order
-        ran += rng.sample([j for j in pending if j not in set(ran)], b - a)
-    rest = [j for j in pending if j not in set(ran)]
+        ran |= set(rng.sample([j for j in pending if j not in ran], b - a))
+    rest = [j for j in pending if j not in ran]
     return set(rng.sample(rest, min(size, len(pending)) - len(ran)))
 
 
@@ -136,17 +142,9 @@ def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) ->
     more), then draws `size - 100`. It holds only for the same mutants (the module,
     cosmic-ray and the operator filter unchanged) and the earlier runs' own sizes in
     order; nothing checks either: compare the redrawn job ids with the earlier databases."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
-
-    with use_db(str(db), WorkDB.Mode.open) as work_db:
-        pending = sorted(
-            work_db.pending_work_items,
-            key=lambda w: [(m.start_pos, m.operator_name, m.occurrence) for m in w.mutations],
-        )
-        chosen = draw_sample([w.job_id for w in pending], size, starts, seed)
-        skip = WorkResult(output=UNSAMPLED, worker_outcome=WorkerOutcome.SKIPPED)
-        work_db.set_multiple_results([w.job_id for w in pending if w.job_id not in chosen], skip)
+    skip_pending(
+        db, UNSAMPLED, lambda pending: draw_sample([w.job_id for w in pending], size, starts, seed)
+    )
 
 
 def run_module(
