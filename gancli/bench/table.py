@@ -27,6 +27,7 @@ def use_best_peak(result: dict) -> None:
         for e in result["baselines"].values()
         if "run" in e["sequential-seeds"]
     ]
+    runs = list({id(m): m for m in runs}.values())  # one S=1 run serves several seed counts
     adjacent = [m["matmul_gflops_adjacent"] for m in runs]
     adjacent += [
         e["python-loop"]["matmul_gflops_adjacent"]

@@ -415,6 +415,36 @@ def test_bench_times_the_models_the_studies_use():
     assert weak == {None, "nobn-const", "mlp"}
 
 
+def test_a_models_one_seed_baseline_is_measured_once_for_all_its_seed_counts(monkeypatch):
+    measured: list[str] = []
+
+    def fake_vmapped(name, overrides, *args, **kwargs):
+        measured.append(name)
+        s = overrides["seeds"]
+        return _measurement(s, {1: 100.0, 8: 400.0, 32: 1200.0}[s], 10.0, 150.0)
+
+    def fake_loop(name, *args, **kwargs):
+        measured.append(f"{name} python-loop")
+        return {**_measurement(1, 50.0, 5.0, 150.0), "seed_steps_per_s": 50.0}
+
+    monkeypatch.setattr(suite, "measure_vmapped", fake_vmapped)
+    monkeypatch.setattr(suite, "measure_python_loop", fake_loop)
+    monkeypatch.setattr(suite, "_fresh_caches", lambda: None)
+    monkeypatch.setattr(machine, "matmul_peak", lambda **kw: {"n": 8, "gflops": 100.0, "runs": 1})
+    names = ["mlp-narrow-nsgan-S8", "mlp-narrow-nsgan-S32"]
+    assert set(names) <= set(configs.DEFAULT_CONFIGS)  # the narrow MLP at 8 and 32 seeds
+    result = suite.run_bench(configs=names, log=lambda m: None)
+    assert measured == [*names, "mlp-narrow-nsgan-S1", "mlp-narrow-nsgan-S32 python-loop"]
+    one = result["baselines"]["mlp-narrow-nsgan-S8"]["sequential-seeds"]["run"]
+    assert result["baselines"]["mlp-narrow-nsgan-S32"]["sequential-seeds"]["run"] is one
+    assert result["matmul_peak"]["measurements"] == 1 + 3 + 1  # start, 3 runs, the loop
+    ratios = result["ratios"]
+    assert ratios["mlp-narrow-nsgan-S8 / sequential-seeds"] == pytest.approx(4.0)
+    assert ratios["mlp-narrow-nsgan-S32 / sequential-seeds"] == pytest.approx(12.0)
+    # 32 seeds: 1e6/1200 us per seed-step against 8 seeds' 1e6/400
+    assert ratios["mlp-narrow-nsgan-S32 cost per seed-step / S8"] == pytest.approx(1 / 3)
+
+
 def test_per_seed_cost_at_32_seeds_is_against_the_models_8_or_10():
     measured = {
         "pacgan-ring-nsgan-S10": _measurement(10, 100.0, 50.0, 200.0),
