@@ -24,6 +24,7 @@ P0 = np.array([0.1, -0.2, 0.3, 0.01])
 
 
 def run(name: str, cfg: Config) -> np.ndarray:
+    name = "".join(list(name))  # built at run time, as a config file's is: not the literal
     tx = make_optimizer(name, LR, cfg)
     p = jnp.asarray(P0, jnp.float32)
     state = tx.init(p)
@@ -84,3 +85,10 @@ def test_adam_with_our_betas(b1, b2):
 
 def test_sgd():
     np.testing.assert_allclose(run("sgd", Config()), P0 - LR * GRADS.sum(0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "adamw", "nadam", "zzz", "Adam", ""])
+def test_an_unknown_optimizer_is_refused_not_built_as_a_neighbour(name):
+    # names sorting before, between and after adam, rmsprop and sgd
+    with pytest.raises(ValueError, match=f"unknown optimizer {name!r}"):
+        make_optimizer(name, LR, Config())
