@@ -229,6 +229,7 @@ def test_reverse_kl_hand_values():
     )
     assert reverse_kl(np.array([7, 0, 0, 0, 0, 0, 0, 0])) == pytest.approx(math.log(8))
     assert math.isnan(reverse_kl(np.zeros(8)))
+    assert reverse_kl(np.array([0, 1, 0, 0])) == pytest.approx(math.log(4))  # one HQ sample
 
 
 def test_paper_quality_hand_values():
@@ -240,6 +241,9 @@ def test_paper_quality_hand_values():
     assert q["modes"] == 2 and q["hq_pct"] == pytest.approx(75.0)
     want = (2 / 3) * math.log(8 * 2 / 3) + (1 / 3) * math.log(8 / 3)
     assert q["reverse_kl"] == pytest.approx(want)
+    # PacGAN's rule is strict: exactly 3 std away is not HQ (std 1: the distance is exactly 3.0)
+    x = np.array([[3.0, 0.0], [0.0, -2.0], [0.0, 3.0]])
+    assert hq_histogram(x, np.zeros((1, 2)), 1.0).tolist() == [1]
 
 
 # ---- simultaneous updates -------------------------------------------------------------------
