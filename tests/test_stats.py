@@ -372,6 +372,27 @@ def test_mann_whitney_exact_p_is_scipys_permutation_method(alternative):
         assert stats.mann_whitney(a, b, alternative).p == float(want), (a, b)
 
 
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+def test_wilcoxon_exact_p_is_scipys_permutation_method(alternative):
+    # stats enumerates the 2^n sign flips itself (milliseconds, not scipy's 10 s at 16
+    # pairs); it must give scipy's p to the last bit, with ties among |a - b| and zeros
+    rng = np.random.default_rng(11)
+    cases = [(rng.normal(size=n), rng.normal(size=n)) for n in (2, 5, 9)]
+    cases += [(rng.integers(0, 4, size=9).astype(float), rng.integers(0, 4, size=9).astype(float))
+              for _ in range(6)]  # fmt: skip
+    cases += [
+        (np.array([0.1, 0.2, 0.3, 0.4]), np.zeros(4)),
+        (np.ones(3), np.array([0.0, 2.0, 1.0])),
+    ]
+    cases += [(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 1.0]))]  # one zero difference
+    cases += [(np.zeros(4), np.array([0.1, 0.2, 0.3, 0.4]))]  # no positive one: a sum of 0
+    for a, b in cases:
+        d = a - b
+        method = sps.PermutationMethod(n_resamples=np.inf)
+        want = sps.wilcoxon(d, alternative=alternative, method=method).pvalue
+        assert stats.wilcoxon(a, b, alternative).p == float(want), (a, b)
+
+
 def test_holm_caps_an_adjusted_p_at_one():
     assert stats.holm_p([0.6, 0.9]) == [1.0, 1.0]  # 2 x 0.6 = 1.2 is capped
 
@@ -393,6 +414,9 @@ def test_rank_tests_give_no_effect_size_when_no_seed_varies():
     # two constant groups: Cohen's d is undefined (zero spread), not infinite
     t = stats.mann_whitney([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], "greater")
     assert math.isnan(t.effect) and t.needed is None
+    # paired, every difference the same (1.0): no spread, no effect size either
+    t = stats.wilcoxon([2.0, 3.0, 4.0], [1.0, 2.0, 3.0], "greater")
+    assert math.isnan(t.effect) and t.needed is None and t.diff == 1.0
 
 
 def test_wilcoxon_is_exact_up_to_16_pairs():
@@ -400,6 +424,8 @@ def test_wilcoxon_is_exact_up_to_16_pairs():
     # 9,999 flips on its own; beyond that only the exact rule gives 1 / 2^14)
     t = stats.wilcoxon(np.arange(1.0, 15.0), np.zeros(14), "greater")
     assert t.p == 2.0**-14
+    # and at 16, the last size enumerated (2^16 flips; 9,999 random ones could not give this)
+    assert stats.wilcoxon(np.arange(1.0, 17.0), np.zeros(16), "greater").p == 2.0**-16
 
 
 def _paired_seeds_by_hand(effect: float) -> int:
