@@ -59,11 +59,15 @@ def environment() -> dict:
     }
 
 
-def _git_commit() -> str | None:
-    """The checkout's commit ('-dirty' with uncommitted changes) when run from one."""
+# The checkout gancli runs from (site-packages' parent when installed without -e).
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _git_commit(root: Path = ROOT) -> str | None:
+    """The checkout's commit ('-dirty' with uncommitted changes under gancli/, tracked or
+    not) when run from one; None otherwise."""
     import subprocess
 
-    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     git = ["git", "-C", str(root)]
@@ -73,4 +77,4 @@ def _git_commit() -> str | None:
         dirty = subprocess.run([*git, "status", "--porcelain", "--", "gancli"], **run).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return head + ("-dirty" if dirty.strip() else "")
+    return head + ("-dirty" if dirty else "")
