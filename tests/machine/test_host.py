@@ -46,6 +46,8 @@ def test_git_commit_is_head_and_dirty_only_for_changes_to_gancli(tmp_path):
 def test_git_commit_is_none_outside_a_checkout(tmp_path):
     (tmp_path / "gancli").mkdir()
     assert host._git_commit(tmp_path) is None
+    (tmp_path / ".git").mkdir()  # a .git that is no repository: git fails, None (not "")
+    assert host._git_commit(tmp_path) is None
 
 
 def test_the_root_is_the_directory_holding_the_package():
