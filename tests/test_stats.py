@@ -1,4 +1,5 @@
 import dataclasses
+import itertools
 import math
 import warnings
 
@@ -148,6 +149,8 @@ def test_seeds_for_power_matches_the_normal_approximation():
     # a huge effect still needs the seeds at which the test can reach 0.05 at all
     assert stats.seeds_for_power(50.0, "greater", paired=False) == 4
     assert stats.seeds_for_power(50.0, "greater", True, "Wilcoxon signed-rank") == 5
+    # two-sided: alpha split over both tails, 2 * (1.960 + 0.842)^2 * pi/3 = 16.4 -> 17
+    assert stats.seeds_for_power(1.0, "two-sided", paired=False) == 17
 
 
 def test_wilcoxon_is_paired():
@@ -345,7 +348,8 @@ def test_unpaired_difference_takes_groups_of_different_sizes():
 
 
 def test_tests_of_fewer_than_two_seeds_give_no_p_and_can_reach_nothing():
-    for t in (stats.sign_test([3.0], 4.0),
+    for t in (stats.sign_test([3.0], 4.0), stats.mann_whitney([1.0], [0.0, 2.0]),
+              stats.wilcoxon([1.0], [0.0]),
               stats.permutation_test(lambda a, b: a.mean(1) - b.mean(1), np.ones(1), np.ones(3),
                                      "permutation")):  # fmt: skip
         assert math.isnan(t.p) and t.min_p == 1.0 and t.needed is None
@@ -354,6 +358,25 @@ def test_tests_of_fewer_than_two_seeds_give_no_p_and_can_reach_nothing():
     assert math.isnan(nan.p) and nan.min_p == 1.0 and nan.needed is None
     two = stats.sign_test([3.0, 5.0], 4.0)  # two seeds: a test; one of 2 below, P(X >= 1) = 3/4
     assert two.p == pytest.approx(0.75) and two.min_p == pytest.approx(0.25)
+
+
+def test_permutation_tests_effect_is_the_observed_z_against_the_null_by_hand():
+    # a statistic whose null mean is not 0 (group a's mean: the pooled mean over splits)
+    def by_hand(a, b):
+        pooled = np.concatenate([a, b])
+        null = [pooled[list(c)].mean() for c in itertools.combinations(range(7), 3)]
+        return (a.mean() - np.mean(null)) / np.std(null), np.mean(np.array(null) >= a.mean())
+
+    target = sps.norm.ppf(0.95) + sps.norm.ppf(0.8)
+    for a, b in [([2.0, 3.0, 1.5], [0.0, 2.5, 1.0, 4.0]), ([1.0, 2.0, 2.5], [0.0, 3.0, 1.5, 4.0])]:
+        a, b = np.array(a), np.array(b)
+        t = stats.permutation_test(lambda x, y: x.mean(1), a, b, "mean of a")
+        z, p = by_hand(a, b)
+        assert t.effect == pytest.approx(z) and t.p == pytest.approx(p)
+        # seeds for 80 % power grow as (target / z)^2 from the smaller group's 3; none when
+        # the effect points the other way (the second case: z = -0.29)
+        want = math.ceil(3 * (target / z) ** 2) if z > 0 else None
+        assert abs(z) < 1 and t.needed == want
 
 
 @pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
