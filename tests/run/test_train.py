@@ -65,6 +65,9 @@ def test_wgan_critic_weights_stay_clipped():
     assert np.abs(d).max() <= clip + 1e-7
     # With a large learning rate many weights sit on the bound: the projection is active.
     assert np.mean(np.isclose(np.abs(d), clip)) > 0.1
+    # on both bounds, and between them: a box [-c, c], not a constant or a one-sided cap
+    assert np.mean(np.isclose(d, -clip)) > 0.05 and np.mean(np.isclose(d, clip)) > 0.05
+    assert np.mean(np.abs(d) < 0.9 * clip) > 0.02  # 7 % here
     g = np.concatenate([x.ravel() for x in leaves(s.g.params)])
     assert np.abs(g).max() > clip  # the generator is not clipped
 
