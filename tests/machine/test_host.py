@@ -74,3 +74,9 @@ def test_to_host_gathers_across_processes_only_when_there_are_several(monkeypatc
     assert isinstance(host.to_host(jnp.ones(2)), np.ndarray) and calls == []
     monkeypatch.setattr(host.jax, "process_count", lambda: 2)
     assert host.to_host(jnp.ones(2)) == "gathered" and calls == [True]
+
+
+def test_only_process_zero_writes(monkeypatch):
+    assert host.is_primary()
+    monkeypatch.setattr(host.jax, "process_index", lambda: 1)  # faked: a second process
+    assert not host.is_primary()
