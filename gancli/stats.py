@@ -306,6 +306,8 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
     interval."""
     if ties not in ("drop", "against", "for"):
         raise ValueError(f"ties must be drop, against or for, not {ties!r}")
+    if alternative not in ("less", "greater"):
+        raise ValueError(f"alternative must be less or greater, not {alternative!r}")
     v = finite(values)
     name = "sign test"
     n = int(v.size)

@@ -523,3 +523,88 @@ def test_finite_or_none_keeps_integers_as_integers_for_json():
     assert estimates.finite_or_none(3) == 3 and type(estimates.finite_or_none(3)) is int
     assert estimates.finite_or_none(float("inf")) is None
     assert type(estimates.finite_or_none(np.float32(0.5))) is float
+
+
+# ---- the whole stats.py mutation run's survivors (docs/mutants.md, 2026-12-06 late) ----------
+
+
+def _unpaired_seeds_by_hand(effect: float, family: int = 1) -> int:
+    z = sps.norm.ppf(1 - 0.05 / family) + sps.norm.ppf(0.8)
+    return math.ceil(2 * (z / effect) ** 2 * math.pi / 3)
+
+
+def test_each_rank_test_asks_for_the_seeds_of_its_own_design_alone_and_in_a_family():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.8, 1, 6), rng.normal(0, 1, 6)
+    mw, w = stats.mann_whitney(a, b), stats.wilcoxon(a, b)
+    s = stats.sign_test([1.0] * 6 + [-1.0] * 3, 0.0, "greater")  # 6 of 9 above: effect 1/3
+    assert mw.needed == max(4, _unpaired_seeds_by_hand(mw.effect))  # two groups
+    z3 = sps.norm.ppf(1 - 0.05 / 3) + sps.norm.ppf(0.8)
+    # a test read back from a file has its name built at run time (not the literal)
+    mw = dataclasses.replace(mw, name="".join(list(mw.name)))
+    fam = stats.holm([mw, w, s])
+    # at least the seeds that can reach 0.05 / 3: 4 for Mann-Whitney (1/70), 6 when paired (1/64)
+    assert fam[0].needed == max(4, _unpaired_seeds_by_hand(mw.effect, 3))
+    for t, d in ((fam[1], w.effect), (fam[2], 1 / 3)):  # paired: one sample of differences
+        assert t.needed == max(6, math.ceil((z3 / d) ** 2 * math.pi / 3)), t.name
+
+
+def test_why_inconclusive_names_the_reason_that_holds():
+    # constant groups that differ: no effect size, yet not "all values equal"; 3 vs 3
+    # seeds reach at best p = 1/20, not below 0.05
+    t = stats.mann_whitney([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    assert t.p == pytest.approx(0.05) and math.isnan(t.effect)
+    assert "all values equal" not in t.inconclusive_reason
+    assert "cannot reach p < 0.05; needs 4 seeds" in t.inconclusive_reason
+    two = stats.mann_whitney([1.0, 2.0], [0.0, 0.5])  # min p 1/6, well above 0.05
+    assert "cannot reach p < 0.05; needs 4 seeds" in two.inconclusive_reason
+    pair = stats.holm([two, two])  # a family of 2: Holm's bar is 0.025
+    assert "(Holm over 2 tests); needs 4 seeds" in pair[0].inconclusive_reason  # 1/70 x 2
+    assert "(Holm-adjusted 0.333 of 2)" in pair[0].describe()
+
+
+def test_equal_values_give_p_one_whatever_the_alternative():
+    for alt in ("greater", "less", "two-sided"):
+        w = stats.wilcoxon([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], alt)  # every difference zero
+        assert w.p == 1.0 and w.min_p == 1.0, alt  # nothing to flip: the cap at 1
+        assert stats.mann_whitney([2.0] * 3, [2.0] * 3, alt).p == 1.0, alt
+
+
+def test_a_mean_difference_needs_two_seeds_on_each_side():
+    one, three, two = np.array([1.0]), np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.0])
+    assert stats.mean_difference(three, one, paired=False) == {}
+    assert stats.mean_difference(one, three, paired=False) == {}
+    for paired in (False, True):  # two and two: an interval either way
+        d = stats.mean_difference(np.array([1.0, 2.0]), two, paired=paired)
+        assert d["diff"] == pytest.approx(0.5) and d["diff_lo"] < 0.5 < d["diff_hi"]
+
+
+def test_the_cached_splits_cannot_be_changed_by_a_caller():
+    splits = stats._splits(5, 2)
+    with pytest.raises(ValueError, match="read-only"):
+        splits[0, 0] = 4
+
+
+def test_tie_rules_read_from_a_file_count_as_the_literals_do():
+    values = [2, 3, 4, 4, 4, 5, 1, 0]
+    for rule in ("for", "against", "drop"):
+        spelled = "".join(list(rule))  # built at run time: not the interned literal
+        t = stats.sign_test(values, 4.0, "greater", spelled)
+        want = stats.sign_test(values, 4.0, "greater", rule)
+        assert (t.p, t.diff, t.diff_what) == (want.p, want.diff, want.diff_what)
+    assert stats.sign_test(values, 4.0, "greater", "".join(["f", "or"])).diff == 4 / 8
+
+
+def test_the_sign_test_refuses_an_alternative_it_does_not_test():
+    with pytest.raises(ValueError, match="alternative must be less or greater"):
+        stats.sign_test([1.0, 2.0, 3.0], 4.0, "two-sided")
+
+
+def test_a_permutation_test_runs_from_two_seeds_in_the_first_group():
+    t = stats.permutation_test(lambda A, B: A.mean(1) - B.mean(1), np.array([5.0, 6.0]),
+                               np.array([0.0, 1.0, 2.0]), "gap")  # fmt: skip
+    assert t.p == pytest.approx(1 / 10) and t.min_p == pytest.approx(1 / 10)
+
+
+def test_min_seeds_stops_at_100():
+    assert stats.min_seeds("Wilcoxon signed-rank", family=10**40) == 100  # 2^-99 x 1e40 > 0.05
