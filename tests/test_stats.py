@@ -608,3 +608,37 @@ def test_a_permutation_test_runs_from_two_seeds_in_the_first_group():
 
 def test_min_seeds_stops_at_100():
     assert stats.min_seeds("Wilcoxon signed-rank", family=10**40) == 100  # 2^-99 x 1e40 > 0.05
+
+
+def test_beyond_50000_splits_the_permutation_test_draws_9999_and_counts_the_observed():
+    a, b = np.arange(10.0, 19.0), np.arange(10.0)  # C(19, 9) = 92,378 splits: drawn, not listed
+    t = stats.permutation_test(lambda A, B: A.mean(1) - B.mean(1), a, b, "gap")
+    assert t.p == 1 / 10_000 and t.min_p == 1 / 10_000  # (1 + 0) / (1 + 9,999)
+
+
+def test_min_seeds_reaches_99_before_its_cap():
+    # a family of 2^94: 99 pairs give 2^-99 x 2^94 = 1/32 < 0.05, 98 give 1/16
+    assert stats.min_seeds("Wilcoxon signed-rank", family=2**94) == 99
+
+
+def test_effects_point_the_way_each_alternative_claims_even_when_spelled_at_run_time():
+    low, high = np.array([0.0, 1.0, 2.0]), np.array([3.0, 4.0, 6.0])
+    for a, b in ((low, high), (high, low)):  # d < 0, then d > 0
+        d = (a.mean() - b.mean()) / math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+        for alt, want in (("greater", d), ("less", -d), ("two-sided", abs(d))):
+            spelled = "".join(list(alt))  # as a claims file gives it: not the interned literal
+            assert stats.mann_whitney(a, b, spelled).effect == pytest.approx(want), alt
+    below = stats.sign_test([1.0, 2.0, 5.0], 4.0, "".join(list("less")))
+    assert below.diff_what == "share of seeds below 4 (ties dropped)" and below.diff == 2 / 3
+
+
+def test_wilcoxon_of_one_nonzero_difference_is_a_coin_flip():
+    t = stats.wilcoxon([1.0, 2.0, 3.0], [1.0, 2.0, 2.0], "greater")  # differences 0, 0, 1
+    assert t.p == 0.5 and t.min_p == 0.5
+
+
+def test_a_permutation_test_whose_statistic_never_varies_has_no_effect_and_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = stats.permutation_test(lambda A, B: np.zeros(len(A)), np.ones(3), np.zeros(3), "flat")
+    assert t.p == 1.0 and math.isnan(t.effect) and t.needed is None
