@@ -642,3 +642,46 @@ def test_a_permutation_test_whose_statistic_never_varies_has_no_effect_and_no_wa
         warnings.simplefilter("error")
         t = stats.permutation_test(lambda A, B: np.zeros(len(A)), np.ones(3), np.zeros(3), "flat")
     assert t.p == 1.0 and math.isnan(t.effect) and t.needed is None
+
+
+def test_a_test_is_a_value():
+    t = stats.mann_whitney([1.0, 2.0, 3.0], [0.0, 0.5, 1.5])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        t.p = 0.0
+    assert hash(t) == hash(dataclasses.replace(t))
+
+
+def test_a_family_can_put_the_bar_beyond_what_the_seeds_reach():
+    four = stats.mann_whitney([5.0, 6.0, 7.0, 8.0], [0.0, 1.0, 2.0, 3.0])  # p = 1/70 alone
+    assert four.significant
+    fam = stats.holm([four] * 4)[0]  # 4 x 1/70 = 0.057: out of reach with 4 seeds a group
+    assert not fam.significant
+    assert "cannot reach p < 0.05 (Holm over 4 tests); needs 5 seeds" in fam.inconclusive_reason
+
+
+def test_no_effect_at_all_is_said_with_its_d():
+    t = stats.mann_whitney([1.0, 3.0, 5.0, 7.0, 9.0], [3.0, 4.0, 5.0, 6.0, 7.0])  # equal means
+    assert t.effect == 0.0 and t.needed is None
+    assert t.inconclusive_reason.endswith("the observed effect points the other way (d = 0)")
+
+
+def test_a_family_of_tests_that_could_not_run_is_still_a_family_of_one():
+    lone = stats.mann_whitney([1.0], [0.0, 2.0])  # one seed: p is NaN
+    assert stats.holm([lone])[0].family == 1
+
+
+def test_beyond_50000_orderings_mann_whitney_draws_9999():
+    a, b = np.arange(10.0, 19.0), np.arange(10.0)  # C(19, 9) = 92,378 orderings
+    assert stats.mann_whitney(a, b, "greater").p == 1 / 10_000  # exact would be 1 / 92,378
+
+
+def test_mann_whitney_needs_two_seeds_in_the_second_group_too():
+    t = stats.mann_whitney([0.0, 2.0], [1.0])
+    assert math.isnan(t.p) and t.min_p == 1.0
+
+
+def test_a_permutation_effect_of_exactly_zero_asks_for_no_seeds():
+    # a's mean 2 is the pooled mean, and the splits' means average to it exactly (halves)
+    t = stats.permutation_test(lambda A, B: A.mean(1), np.array([0.0, 4.0]),
+                               np.array([1.0, 2.0, 3.0]), "mean of a")  # fmt: skip
+    assert t.effect == 0.0 and t.needed is None
