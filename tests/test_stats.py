@@ -431,6 +431,9 @@ def test_wilcoxon_by_hand_exact_p_effect_and_pairs_with_a_missing_side_dropped()
     diff = np.array([0.5, 1.0, 1.0, 1.5, 1.5])
     assert t.effect == pytest.approx(diff.mean() / diff.std(ddof=1))
     assert t.diff == pytest.approx(diff.mean())  # the mean paired difference a - b
+    # with the paired t interval: mean +- t(0.975, 4) sd / sqrt(5), not Welch's
+    half = sps.t.ppf(0.975, 4) * diff.std(ddof=1) / math.sqrt(5)
+    assert (t.diff_lo, t.diff_hi) == pytest.approx((diff.mean() - half, diff.mean() + half))
 
 
 def test_rank_tests_give_no_effect_size_when_no_seed_varies():
