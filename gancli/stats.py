@@ -27,7 +27,6 @@ from gancli.estimates import LEVEL, finite, finite_or_none
 ALPHA = 0.05
 POWER = 0.8
 RESAMPLES = 9999
-WILCOXON_EXACT_PAIRS = 16  # exact over all 2^n sign flips up to here, RESAMPLES beyond
 BOOT_SEED = 0
 
 
@@ -56,6 +55,10 @@ class Test:
     diff_lo: float | None = None
     diff_hi: float | None = None
     diff_what: str = "mean difference a - b"  # what `diff` estimates, for the reader
+    # the design, for the seeds it asks for: one sample of pairs or differences (Wilcoxon,
+    # sign test) or two groups (Mann-Whitney, permutation tests); and the alternative
+    paired: bool = False
+    alternative: str = "greater"
 
     @property
     def p_used(self) -> float:
@@ -75,13 +78,15 @@ class Test:
             return f"inconclusive: no difference observed ({self.describe()}; all values equal)"
         if self.min_p * self.family >= ALPHA:
             holm = f" (Holm over {self.family} tests)" if self.family > 1 else ""
-            n_min = min_seeds(self.name, family=self.family)
+            n_min = min_seeds(self.paired, self.alternative, self.family)
             return (
                 f"inconclusive: with {self.n_a} and {self.n_b} seeds the {self.name} test "
                 f"cannot reach p < {ALPHA}{holm}; needs {n_min} seeds"
             )
         said = f"inconclusive: {self.describe()}"
-        if not math.isfinite(self.effect) or self.effect <= 0:
+        if self.effect == 0:
+            return f"{said}; no effect observed (d = 0)"
+        if not math.isfinite(self.effect) or self.effect < 0:
             return f"{said}; the observed effect points the other way (d = {self.effect:.2g})"
         if self.needed:
             said += (
@@ -126,7 +131,7 @@ def holm(tests: list[Test]) -> list[Test]:
     def needed(t: Test) -> int | None:  # power at the family's alpha, not at ALPHA
         if t.name not in ("Mann-Whitney U", "Wilcoxon signed-rank", "sign test"):
             return t.needed
-        return seeds_for_power(t.effect, "greater", t.name != "Mann-Whitney U", t.name, m)
+        return seeds_for_power(t.effect, t.alternative, t.paired, m)
 
     return [dataclasses.replace(t, p_adj=pa, family=m, needed=needed(t))
             for t, pa in zip(tests, holm_p([t.p for t in tests]), strict=True)]  # fmt: skip
@@ -144,12 +149,12 @@ def _min_p_wilcoxon(n_nonzero: int, alternative: str) -> float:
     return min(1.0, 2 * p) if alternative == "two-sided" else p
 
 
-def min_seeds(name: str, alternative: str = "greater", family: int = 1) -> int:
+def min_seeds(paired: bool, alternative: str = "greater", family: int = 1) -> int:
     """The fewest seeds per group for which the test can reach p < ALPHA at all (with a
-    Holm family of `family` tests, its smallest p must pass ALPHA / family)."""
+    Holm family of `family` tests, its smallest p must pass ALPHA / family): 2^-n for n
+    pairs (sign flips), 1 / C(2n, n) for two groups of n (orderings or splits)."""
     for n in range(2, 100):
-        p = _min_p_wilcoxon(n, alternative) if name != "Mann-Whitney U" else \
-            _min_p_mann_whitney(n, n, alternative)  # fmt: skip
+        p = _min_p_wilcoxon(n, alternative) if paired else _min_p_mann_whitney(n, n, alternative)
         if p * family < ALPHA:
             return n
     return 100
@@ -159,7 +164,6 @@ def seeds_for_power(
     effect_size: float,
     alternative: str,
     paired: bool,
-    name: str = "Mann-Whitney U",
     family: int = 1,
 ) -> int | None:
     """Seeds per group for POWER at `effect_size` (Cohen's d in the claimed direction),
@@ -172,7 +176,12 @@ def seeds_for_power(
     alpha = ALPHA / family / (2 if alternative == "two-sided" else 1)
     z = sps.norm.ppf(1 - alpha) + sps.norm.ppf(POWER)
     n = (1 if paired else 2) * (z / effect_size) ** 2 * math.pi / 3
-    return max(min_seeds(name, alternative, family), math.ceil(n))
+    return max(min_seeds(paired, alternative, family), math.ceil(n))
+
+
+def _check(alternative: str) -> None:
+    if alternative not in ("greater", "less", "two-sided"):
+        raise ValueError(f"alternative must be greater, less or two-sided, not {alternative!r}")
 
 
 def _signed(d: float, alternative: str) -> float:
@@ -207,11 +216,11 @@ def _mann_whitney_p(a: np.ndarray, b: np.ndarray, alternative: str) -> float:
     the exact minimum p), up to 50,000 orderings; beyond, RESAMPLES random ones.
 
     The exact case is scipy's `mannwhitneyu(..., method=PermutationMethod())` computed
-    directly: every split's rank sum over the pooled sample's average ranks (halves,
-    exact in float64), compared with scipy's own tolerance (100 eps relative), p = count /
-    C(n, n_a), two-sided = twice the smaller tail. scipy's generic enumeration calls the
-    statistic once per split in Python (0.4 s at 8 + 8 seeds); this takes milliseconds.
-    tests/test_stats.py checks the two agree."""
+    directly: every split's rank sum over the pooled sample's average ranks (halves, so
+    every sum is exact in float64 and ties compare exactly: scipy's 100-eps tolerance
+    changes nothing), p = count / C(n, n_a), two-sided = twice the smaller tail, capped at
+    1. scipy's generic enumeration calls the statistic once per split in Python (0.4 s at
+    8 + 8 seeds); this takes milliseconds. tests/test_stats.py checks the two agree."""
     n_a, n = a.size, a.size + b.size
     if math.comb(n, n_a) > 50_000:
         method = sps.PermutationMethod(n_resamples=RESAMPLES, rng=np.random.default_rng(BOOT_SEED))
@@ -220,15 +229,15 @@ def _mann_whitney_p(a: np.ndarray, b: np.ndarray, alternative: str) -> float:
     ranks = sps.rankdata(np.concatenate([a, b]))
     null = ranks[_splits(n, n_a)].sum(axis=1)
     observed = ranks[:n_a].sum()
-    gamma = abs(np.finfo(np.float64).eps * 100 * observed)
-    less = np.count_nonzero(null <= observed + gamma) / null.size
-    greater = np.count_nonzero(null >= observed - gamma) / null.size
+    less = np.count_nonzero(null <= observed) / null.size
+    greater = np.count_nonzero(null >= observed) / null.size
     p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
-    return float(min(max(p, 0.0), 1.0))
+    return float(min(p, 1.0))
 
 
 def mann_whitney(a, b, alternative: str = "greater") -> Test:
     """Is a larger than b (alternative 'greater'), smaller ('less'), or different?"""
+    _check(alternative)
     a, b = finite(a), finite(b)
     name = "Mann-Whitney U"
     if a.size < 2 or b.size < 2:
@@ -241,27 +250,29 @@ def mann_whitney(a, b, alternative: str = "greater") -> Test:
     d = _signed((a.mean() - b.mean()) / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_mann_whitney(a.size, b.size, alternative)
     return Test(name, p, int(a.size), int(b.size), min_p, d,
-                seeds_for_power(d, alternative, paired=False, name=name),
+                seeds_for_power(d, alternative, paired=False), alternative=alternative,
                 **mean_difference(a, b, paired=False))  # fmt: skip
 
 
 def _wilcoxon_exact_p(diff: np.ndarray, alternative: str) -> float:
-    """Wilcoxon's p from all 2^n sign flips of n nonzero differences, ties included.
+    """Wilcoxon's exact p over all 2^n sign flips of n nonzero differences, ties included.
 
-    scipy's `wilcoxon(..., method=PermutationMethod())` computed directly: the statistic
-    is the rank sum of the positive differences (average ranks of |d|); under the null
-    every subset of the ranks is that sum with probability 2^-n; two-sided is twice the
-    smaller tail, as scipy's. Ranks are halves and their sums below 2^53, so every sum is
-    exact in float64 and ties compare exactly (scipy's 100-eps tolerance changes nothing).
-    scipy calls the statistic per batch of flips in Python (10 s at 16 pairs); this takes
-    milliseconds. tests/test_stats.py checks the two agree."""
-    n = diff.size
-    ranks = sps.rankdata(np.abs(diff))
-    observed = ranks[diff > 0].sum()
-    flips = (np.arange(2**n)[:, None] >> np.arange(n)) & 1  # every subset of the pairs
-    null = flips @ ranks
-    less = np.count_nonzero(null <= observed) / null.size
-    greater = np.count_nonzero(null >= observed) / null.size
+    What scipy's `wilcoxon(..., method=PermutationMethod())` enumerates, computed as a
+    distribution instead: the statistic is the rank sum of the positive differences
+    (average ranks of |d|); under the null each pair adds its rank or nothing with
+    probability 1/2, so the sum's law is built pair by pair over doubled ranks (integers:
+    average ranks are halves). Every probability is a multiple of 2^-n, so the tails are
+    exact in float64 (to 52 pairs; beyond, to float64 rounding) and equal scipy's count /
+    2^n to the last bit (tests/test_stats.py). Two-sided is twice the smaller tail, capped
+    at 1, as scipy's. Milliseconds at any size: scipy enumerates 2^n flips in Python
+    batches (10 s at 16 pairs) and only draws random ones beyond."""
+    ranks2 = np.rint(2 * sps.rankdata(np.abs(diff))).astype(np.int64)
+    observed = int(ranks2[diff > 0].sum())
+    law = np.zeros(int(ranks2.sum()) + 1)
+    law[0] = 1.0
+    for r in ranks2:  # add pair r's rank (prob. 1/2) or not
+        law = 0.5 * law + 0.5 * np.concatenate([np.zeros(r), law[: law.size - r]])
+    less, greater = law[: observed + 1].sum(), law[observed:].sum()
     p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
     return float(min(p, 1.0))
 
@@ -270,7 +281,9 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     """Paired: is a - b larger than 0 (same seeds under two treatments)?
 
     Zero differences are dropped (Wilcoxon's own rule, scipy's default), so they count
-    neither in the p-value nor in the smallest p the test can reach."""
+    neither in the p-value nor in the smallest p the test can reach. Exact at any number
+    of pairs (`_wilcoxon_exact_p`)."""
+    _check(alternative)
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     ok = np.isfinite(a) & np.isfinite(b)
     diff = a[ok] - b[ok]
@@ -278,18 +291,13 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     n = int(diff.size)
     nonzero = int(np.count_nonzero(diff))
     if n < 2:
-        return Test(name, float("nan"), n, n, 1.0, float("nan"), None)
-    if nonzero == 0:
-        p = 1.0
-    elif nonzero <= WILCOXON_EXACT_PAIRS:
-        p = _wilcoxon_exact_p(diff[diff != 0], alternative)
-    else:
-        method = sps.PermutationMethod(n_resamples=RESAMPLES, rng=np.random.default_rng(BOOT_SEED))
-        p = float(sps.wilcoxon(diff, alternative=alternative, method=method).pvalue)
+        return Test(name, float("nan"), n, n, 1.0, float("nan"), None, paired=True)
+    p = _wilcoxon_exact_p(diff[diff != 0], alternative) if nonzero else 1.0
     sd = diff.std(ddof=1)
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(nonzero, alternative)
-    return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True, name),
+    return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True),
+                paired=True, alternative=alternative,
                 diff_what="mean paired difference a - b",
                 **mean_difference(a[ok], b[ok], paired=True))  # fmt: skip
 
@@ -312,7 +320,7 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
     name = "sign test"
     n = int(v.size)
     if n < 2:
-        return Test(name, float("nan"), n, n, 1.0, float("nan"), None)
+        return Test(name, float("nan"), n, n, 1.0, float("nan"), None, paired=True)
     below, above = int(np.sum(v < value)), int(np.sum(v > value))
     tied = n - below - above
     hits = below if alternative == "less" else above
@@ -334,7 +342,7 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
         ci = sps.binomtest(hits, k, 0.5).proportion_ci(LEVEL, method="exact")
         interval = {"diff": share, "diff_lo": float(ci.low), "diff_hi": float(ci.high)}
     return Test(name, p, n, n, _min_p_wilcoxon(k, "greater"), effect,
-                seeds_for_power(effect, "greater", True, name), diff_what=what,
+                seeds_for_power(effect, "greater", True), diff_what=what, paired=True,
                 **interval)  # fmt: skip
 
 
@@ -376,5 +384,5 @@ def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test
     needed = None
     if math.isfinite(z) and z > 0:
         target = sps.norm.ppf(1 - ALPHA) + sps.norm.ppf(POWER)
-        needed = max(min_seeds("Mann-Whitney U"), math.ceil(min(n_a, n_b) * (target / z) ** 2))
+        needed = max(min_seeds(paired=False), math.ceil(min(n_a, n_b) * (target / z) ** 2))
     return Test(name, p, n_a, n_b, min_p, z, needed)

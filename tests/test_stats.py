@@ -105,10 +105,10 @@ def test_too_few_seeds_say_how_many_are_needed():
     # 3 vs 3: the smallest one-sided p is 1/20 = 0.05, never below 0.05
     assert t.min_p == pytest.approx(0.05) and not t.significant
     assert "cannot reach p < 0.05; needs 4 seeds" in t.inconclusive_reason
-    assert stats.min_seeds("Mann-Whitney U", "two-sided") == 4  # 2/C(8,4) = 0.029
-    assert stats.min_seeds("Wilcoxon signed-rank", "greater") == 5  # 0.5^5 = 0.031
+    assert stats.min_seeds(False, "two-sided") == 4  # 2/C(8,4) = 0.029
+    assert stats.min_seeds(True, "greater") == 5  # 0.5^5 = 0.031
     # in a Holm family of 4 the smallest p must pass 0.0125: Wilcoxon needs 7 (1/128)
-    assert stats.min_seeds("Wilcoxon signed-rank", "greater", family=4) == 7
+    assert stats.min_seeds(True, "greater", family=4) == 7
 
 
 def test_not_significant_with_enough_seeds_estimates_seeds_for_power():
@@ -148,7 +148,7 @@ def test_seeds_for_power_matches_the_normal_approximation():
     assert stats.seeds_for_power(-1.0, "greater", paired=False) is None
     # a huge effect still needs the seeds at which the test can reach 0.05 at all
     assert stats.seeds_for_power(50.0, "greater", paired=False) == 4
-    assert stats.seeds_for_power(50.0, "greater", True, "Wilcoxon signed-rank") == 5
+    assert stats.seeds_for_power(50.0, "greater", True) == 5
     # two-sided: alpha split over both tails, 2 * (1.960 + 0.842)^2 * pi/3 = 16.4 -> 17
     assert stats.seeds_for_power(1.0, "two-sided", paired=False) == 17
 
@@ -206,7 +206,7 @@ def test_seeds_needed_within_a_holm_family_are_for_its_alpha():
     t = stats.mann_whitney(rng.normal(0.6, 1, 6), rng.normal(0, 1, 6))
     alone, family = t.needed, stats.holm([t] * 4)[0].needed
     assert alone is not None and family > alone
-    assert family == stats.seeds_for_power(t.effect, "greater", False, t.name, family=4)
+    assert family == stats.seeds_for_power(t.effect, "greater", False, family=4)
 
 
 def test_identical_values_give_no_interval_and_say_so():
@@ -445,13 +445,12 @@ def test_rank_tests_give_no_effect_size_when_no_seed_varies():
     assert math.isnan(t.effect) and t.needed is None and t.diff == 1.0
 
 
-def test_wilcoxon_is_exact_up_to_16_pairs():
-    # 14 positive differences: exact over all 2^14 sign flips (scipy would enumerate up to
-    # 9,999 flips on its own; beyond that only the exact rule gives 1 / 2^14)
-    t = stats.wilcoxon(np.arange(1.0, 15.0), np.zeros(14), "greater")
-    assert t.p == 2.0**-14
-    # and at 16, the last size enumerated (2^16 flips; 9,999 random ones could not give this)
-    assert stats.wilcoxon(np.arange(1.0, 17.0), np.zeros(16), "greater").p == 2.0**-16
+def test_wilcoxon_is_exact_at_any_number_of_pairs():
+    # n positive differences: the one sign pattern of 2^n (random flips could not go below
+    # 1/10,000; scipy would enumerate up to 9,999 flips on its own)
+    for n in (14, 16, 17, 30):
+        assert stats.wilcoxon(np.arange(1.0, n + 1), np.zeros(n), "greater").p == 2.0**-n
+    assert stats.wilcoxon(np.arange(1.0, 31), np.zeros(30), "two-sided").p == 2.0**-29
 
 
 def _paired_seeds_by_hand(effect: float) -> int:
@@ -610,18 +609,20 @@ def test_a_permutation_test_runs_from_two_seeds_in_the_first_group():
 
 
 def test_min_seeds_stops_at_100():
-    assert stats.min_seeds("Wilcoxon signed-rank", family=10**40) == 100  # 2^-99 x 1e40 > 0.05
+    assert stats.min_seeds(True, family=10**40) == 100  # 2^-99 x 1e40 > 0.05
 
 
 def test_beyond_50000_splits_the_permutation_test_draws_9999_and_counts_the_observed():
     a, b = np.arange(10.0, 19.0), np.arange(10.0)  # C(19, 9) = 92,378 splits: drawn, not listed
     t = stats.permutation_test(lambda A, B: A.mean(1) - B.mean(1), a, b, "gap")
-    assert t.p == 1 / 10_000 and t.min_p == 1 / 10_000  # (1 + 0) / (1 + 9,999)
+    # (1 + k) / (1 + 9,999), k the draws at least as extreme: the observed split drawn
+    # again (about 1 chance in 10) would give 2/10,000
+    assert t.p in (1 / 10_000, 2 / 10_000) and t.min_p == 1 / 10_000
 
 
 def test_min_seeds_reaches_99_before_its_cap():
     # a family of 2^94: 99 pairs give 2^-99 x 2^94 = 1/32 < 0.05, 98 give 1/16
-    assert stats.min_seeds("Wilcoxon signed-rank", family=2**94) == 99
+    assert stats.min_seeds(True, family=2**94) == 99
 
 
 def test_effects_point_the_way_each_alternative_claims_even_when_spelled_at_run_time():
@@ -665,7 +666,7 @@ def test_a_family_can_put_the_bar_beyond_what_the_seeds_reach():
 def test_no_effect_at_all_is_said_with_its_d():
     t = stats.mann_whitney([1.0, 3.0, 5.0, 7.0, 9.0], [3.0, 4.0, 5.0, 6.0, 7.0])  # equal means
     assert t.effect == 0.0 and t.needed is None
-    assert t.inconclusive_reason.endswith("the observed effect points the other way (d = 0)")
+    assert t.inconclusive_reason.endswith("; no effect observed (d = 0)")
 
 
 def test_a_family_of_tests_that_could_not_run_is_still_a_family_of_one():
@@ -675,7 +676,8 @@ def test_a_family_of_tests_that_could_not_run_is_still_a_family_of_one():
 
 def test_beyond_50000_orderings_mann_whitney_draws_9999():
     a, b = np.arange(10.0, 19.0), np.arange(10.0)  # C(19, 9) = 92,378 orderings
-    assert stats.mann_whitney(a, b, "greater").p == 1 / 10_000  # exact would be 1 / 92,378
+    p = stats.mann_whitney(a, b, "greater").p  # exact would be 1 / 92,378
+    assert p in (1 / 10_000, 2 / 10_000)
 
 
 def test_mann_whitney_needs_two_seeds_in_the_second_group_too():
@@ -688,3 +690,28 @@ def test_a_permutation_effect_of_exactly_zero_asks_for_no_seeds():
     t = stats.permutation_test(lambda A, B: A.mean(1), np.array([0.0, 4.0]),
                                np.array([1.0, 2.0, 3.0]), "mean of a")  # fmt: skip
     assert t.effect == 0.0 and t.needed is None
+
+
+def test_two_sided_and_two_group_tests_ask_for_the_seeds_of_their_own_design():
+    # a two-sided Wilcoxon of 5 pairs reaches 2 x 2^-5 = 0.0625 at best: it needs 6
+    two = stats.wilcoxon([1.0, 2.0, 3.0, 4.0, 5.0], [0.0, 0.5, 1.0, 1.5, 2.0], "two-sided")
+    assert two.min_p == pytest.approx(0.0625)
+    assert two.inconclusive_reason.endswith("cannot reach p < 0.05; needs 6 seeds")
+    assert stats.holm([two])[0].needed == two.needed >= 6  # a family of one changes nothing
+    # a permutation test is two groups: 4 + 4 seeds reach 1/70, not the 5 pairs of a sign flip
+    flat = stats.permutation_test(lambda A, B: A.mean(1) - B.mean(1), np.array([3.0, 4, 5]),
+                                  np.array([0.0, 1, 2]), "gap")  # fmt: skip
+    assert flat.inconclusive_reason.endswith("cannot reach p < 0.05; needs 4 seeds")
+
+
+def test_a_split_just_below_the_observed_value_counts_as_at_least_as_extreme():
+    # the tolerance 1e-12: a value 1e-12 below the observed one is a tie, not less extreme
+    x = 1.0 - 1e-12
+    t = stats.permutation_test(lambda A, B: A.mean(1), np.ones(2), np.full(2, x), "mean of a")
+    assert t.p == 1.0
+
+
+def test_rank_tests_refuse_an_unknown_alternative():
+    for test in (stats.mann_whitney, stats.wilcoxon):
+        with pytest.raises(ValueError, match="alternative must be greater, less or two-sided"):
+            test([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], "bigger")
