@@ -59,7 +59,7 @@ def environment() -> dict:
     }
 
 
-# The checkout gancli runs from (site-packages' parent when installed without -e).
+# The checkout gancli runs from (site-packages itself when installed without -e).
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -9,8 +9,18 @@ from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from gancli.machine import host
+
+
+@pytest.fixture
+def plain_git(monkeypatch, tmp_path):
+    """git as a fresh machine has it: no user or system config (signing, hooks, reftable)
+    and no repository above tmp_path (git would otherwise find an enclosing checkout)."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
 
 
 def _repo(tmp_path: Path) -> tuple[Path, Callable[..., None]]:
@@ -27,7 +37,7 @@ def _repo(tmp_path: Path) -> tuple[Path, Callable[..., None]]:
     return tmp_path, git
 
 
-def test_git_commit_is_head_and_dirty_only_for_changes_to_gancli(tmp_path):
+def test_git_commit_is_head_and_dirty_only_for_changes_to_gancli(tmp_path, plain_git):
     root, git = _repo(tmp_path)
     # HEAD as git stores it (a loose ref right after the commit), not via `git rev-parse`
     assert (root / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
@@ -43,7 +53,7 @@ def test_git_commit_is_head_and_dirty_only_for_changes_to_gancli(tmp_path):
     assert host._git_commit(root) == head + "-dirty"
 
 
-def test_git_commit_is_none_outside_a_checkout(tmp_path):
+def test_git_commit_is_none_outside_a_checkout(tmp_path, plain_git):
     (tmp_path / "gancli").mkdir()
     assert host._git_commit(tmp_path) is None
     (tmp_path / ".git").mkdir()  # a .git that is no repository: git fails, None (not "")
@@ -52,7 +62,9 @@ def test_git_commit_is_none_outside_a_checkout(tmp_path):
 
 def test_the_root_is_the_directory_holding_the_package():
     assert host.ROOT / "gancli" / "machine" / "host.py" == Path(host.__file__).resolve()
-    assert (host.ROOT / "pyproject.toml").exists()  # the checkout (tests run from one)
+    # the checkout: the tests run from one (against a non-editable install, ROOT would be
+    # site-packages and this line fail)
+    assert (host.ROOT / "pyproject.toml").exists()
 
 
 def test_to_host_gives_numpy_arrays_with_the_values():
