@@ -353,6 +353,9 @@ def test_tests_of_fewer_than_two_seeds_give_no_p_and_can_reach_nothing():
               stats.permutation_test(lambda a, b: a.mean(1) - b.mean(1), np.ones(1), np.ones(3),
                                      "permutation")):  # fmt: skip
         assert math.isnan(t.p) and t.min_p == 1.0 and t.needed is None
+    # the design is recorded (and written to report.json) even when the test cannot run
+    assert stats.wilcoxon([1.0], [0.0]).paired and stats.sign_test([3.0], 4.0).paired
+    assert not stats.mann_whitney([1.0], [0.0, 2.0]).paired
     # a statistic with no value on the observed split (a metric that was NaN): no test
     nan = stats.permutation_test(lambda a, b: np.full(len(a), np.nan), np.ones(3), np.ones(3), "p")
     assert math.isnan(nan.p) and nan.min_p == 1.0 and nan.needed is None
