@@ -718,3 +718,11 @@ def test_rank_tests_refuse_an_unknown_alternative():
     for test in (stats.mann_whitney, stats.wilcoxon):
         with pytest.raises(ValueError, match="alternative must be greater, less or two-sided"):
             test([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], "bigger")
+
+
+def test_a_strong_permutation_effect_asks_for_two_groups_minimum_not_a_sign_flips():
+    # 3 vs 3, the most extreme split (p = 1/20): z = 2.21, and 3 (2.487 / z)^2 = 3.8 seeds;
+    # the floor is what two groups need to reach 0.05 at all (4: 1/70), not five pairs' 5
+    t = stats.permutation_test(lambda A, B: A.mean(1) - B.mean(1), np.array([10.0, 11, 12]),
+                               np.array([0.0, 1, 2]), "gap")  # fmt: skip
+    assert t.effect == pytest.approx(2.2068, abs=1e-4) and t.needed == 4
