@@ -179,9 +179,17 @@ def seeds_for_power(
     return max(min_seeds(paired, alternative, family), math.ceil(n))
 
 
-def _check(alternative: str) -> None:
-    if alternative not in ("greater", "less", "two-sided"):
-        raise ValueError(f"alternative must be greater, less or two-sided, not {alternative!r}")
+def _check(alternative: str, allowed: tuple[str, ...] = ("greater", "less", "two-sided")) -> None:
+    if alternative not in allowed:
+        names = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        raise ValueError(f"alternative must be {names}, not {alternative!r}")
+
+
+def _tails_p(less: float, greater: float, alternative: str) -> float:
+    """An exact test's p from its two tail probabilities: two-sided is twice the smaller
+    tail, capped at 1 (scipy's rule)."""
+    p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
+    return float(min(p, 1.0))
 
 
 def _signed(d: float, alternative: str) -> float:
@@ -231,8 +239,7 @@ def _mann_whitney_p(a: np.ndarray, b: np.ndarray, alternative: str) -> float:
     observed = ranks[:n_a].sum()
     less = np.count_nonzero(null <= observed) / null.size
     greater = np.count_nonzero(null >= observed) / null.size
-    p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
-    return float(min(p, 1.0))
+    return _tails_p(less, greater, alternative)
 
 
 def mann_whitney(a, b, alternative: str = "greater") -> Test:
@@ -272,9 +279,7 @@ def _wilcoxon_exact_p(diff: np.ndarray, alternative: str) -> float:
     law[0] = 1.0
     for r in ranks2:  # add pair r's rank (prob. 1/2) or not
         law = 0.5 * law + 0.5 * np.concatenate([np.zeros(r), law[: law.size - r]])
-    less, greater = law[: observed + 1].sum(), law[observed:].sum()
-    p = {"less": less, "greater": greater, "two-sided": 2 * min(less, greater)}[alternative]
-    return float(min(p, 1.0))
+    return _tails_p(law[: observed + 1].sum(), law[observed:].sum(), alternative)
 
 
 def wilcoxon(a, b, alternative: str = "greater") -> Test:
@@ -314,8 +319,7 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
     interval."""
     if ties not in ("drop", "against", "for"):
         raise ValueError(f"ties must be drop, against or for, not {ties!r}")
-    if alternative not in ("less", "greater"):
-        raise ValueError(f"alternative must be less or greater, not {alternative!r}")
+    _check(alternative, ("less", "greater"))
     v = finite(values)
     name = "sign test"
     n = int(v.size)
