@@ -1,5 +1,5 @@
-"""mutants/run.py's `--since`: which lines a diff changed (the mutation run is outside
-`make test`; this part of it is plain text handling)."""
+"""mutants/run.py's `--since` (which lines a diff changed), its sampler and its map (the
+mutation run is outside `make test`; these parts of it are plain text handling)."""
 
 import importlib.util
 import random
@@ -68,3 +68,23 @@ def test_since_reads_the_working_tree_against_a_revision_and_refuses_an_untracke
     (tmp_path / "new.py").write_text("x\n")
     with pytest.raises(SystemExit, match="not tracked"):
         run.changed_lines("new.py", "HEAD", tmp_path)
+
+
+def test_the_map_names_modules_and_tests_that_exist_and_covers_core_quality_and_the_report():
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    spec_ = tomllib.loads((root / "mutants" / "map.toml").read_text())
+    for module, entry in spec_["modules"].items():
+        assert (root / module).is_file(), module
+        assert entry["tests"], module
+        for test in entry["tests"]:
+            assert (root / test.split("::")[0]).is_file(), (module, test)
+    # issue 20: every module of core/ and quality/, stats.py and the report's rendering
+    wanted = {
+        str(p.relative_to(root))
+        for d in ("gancli/core", "gancli/quality")
+        for p in (root / d).glob("*.py")
+        if p.name != "__init__.py"
+    } | {"gancli/stats.py", "gancli/report/render.py"}
+    assert wanted <= set(spec_["modules"]), sorted(wanted - set(spec_["modules"]))
