@@ -43,10 +43,11 @@ soak: $(STAMP)
 
 # Mutation testing (docs/mutants.md): each module's mutants against its own tests
 # (mutants/map.toml), in a scratch copy of the checkout; an hour or more on 2 cores.
-# MODULES=gancli/core/losses.py narrows it; the extra is installed here, not by `install`.
+# MODULES=gancli/core/losses.py narrows it; WORK=DIR keeps the sessions there (RESUME=1
+# continues them, SURVIVORS=1 reruns their survivors); the extra is installed here, not by `install`.
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutants]'
-	$(BIN)/python mutants/run.py $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SAMPLE_FROM),--sample-from $(SAMPLE_FROM)) $(if $(SINCE),--since $(SINCE)) $(MODULES)
+	$(BIN)/python mutants/run.py $(if $(WORK),--work $(WORK)) $(if $(RESUME),--resume) $(if $(SURVIVORS),--survivors) $(if $(SAMPLE),--sample $(SAMPLE)) $(if $(SAMPLE_FROM),--sample-from $(SAMPLE_FROM)) $(if $(SINCE),--since $(SINCE)) $(MODULES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gancli tests

@@ -7,6 +7,7 @@ report. Prints each module's kill rate, surviving mutants and wall time.
 
     python mutants/run.py                         # every module not marked when_named
     python mutants/run.py gancli/core/losses.py   # just these
+    python mutants/run.py --work DIR --survivors MODULE   # a run's survivors, today's tests
 """
 
 from __future__ import annotations
@@ -147,6 +148,21 @@ def keep_a_sample(db: Path, size: int, starts: list[int] = (), seed: int = 0) ->
     )
 
 
+def forget_survivors(db: Path) -> int:
+    """Delete the survivors' results from a finished session, so `exec` runs them again
+    (`--survivors`: against the tests written since). Returns how many."""
+    if not db.exists():
+        sys.exit(f"--survivors: no session {db.name} in {db.parent}")
+    with sqlite3.connect(db) as c:
+        return c.execute("delete from work_results where test_outcome = 'SURVIVED'").rowcount
+
+
+def same_source(work: Path, module: str, root: Path = ROOT) -> bool:
+    """The module in the scratch copy is the checkout's: a session's mutants (positions in
+    the file) still point at the code they were made from."""
+    return (work / module).read_bytes() == (root / module).read_bytes()
+
+
 def run_module(
     work: Path,
     module: str,
@@ -192,6 +208,9 @@ def main() -> int:
     ap.add_argument("--work", help="scratch directory (default: a new temporary one)")
     ap.add_argument("--resume", action="store_true",
                     help="continue the sessions in --work where they stopped")  # fmt: skip
+    ap.add_argument("--survivors", action="store_true",
+                    help="rerun the survivors of the finished sessions in --work against the "
+                         "checkout's tests (each module unchanged since)")  # fmt: skip
     ap.add_argument("--sample", type=int, metavar="N",
                     help="run a random sample of N mutants per module (fixed seed)")  # fmt: skip
     ap.add_argument("--sample-from", type=_sizes, default=[], metavar="M[,M2...]",
@@ -210,8 +229,19 @@ def main() -> int:
     for m in [m for m in modules if args.since and not since[m]]:
         print(f"{m}: no line changed since {args.since}: nothing to mutate", flush=True)
     modules = [m for m in modules if not args.since or since[m]]
+    if args.survivors:
+        if not args.work:
+            sys.exit("--survivors needs --work: the directory of the sessions to rerun")
+        changed = [m for m in modules if not same_source(Path(args.work), m)]
+        if changed:
+            sys.exit(f"--survivors: changed since the session (its mutants point at the old "
+                     f"code): {', '.join(changed)}")  # fmt: skip
     work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.survivors:
+        for m in modules:
+            n = forget_survivors(work / (m.replace("/", "_").removesuffix(".py") + ".sqlite"))
+            print(f"{m}: rerunning {n} survivors against the checkout's tests", flush=True)
     for item in COPY:
         src, dst = ROOT / item, work / item
         if dst.exists():
@@ -229,7 +259,7 @@ def main() -> int:
             m,
             tests,
             spec["exclude_operators"],
-            args.resume,
+            args.resume or args.survivors,
             args.sample,
             args.sample_from,
             since.get(m),

@@ -88,3 +88,25 @@ def test_the_map_names_modules_and_tests_that_exist_and_covers_core_quality_and_
         if p.name != "__init__.py"
     } | {"gancli/stats.py", "gancli/report/render.py"}
     assert wanted <= set(spec_["modules"]), sorted(wanted - set(spec_["modules"]))
+
+
+def test_survivors_are_forgotten_so_they_run_again_and_only_on_unchanged_code(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "m.sqlite"
+    with sqlite3.connect(db) as c:
+        c.execute("create table work_results (job_id, worker_outcome, test_outcome)")
+        c.executemany("insert into work_results values (?, ?, ?)",
+                      [("a", "NORMAL", "KILLED"), ("b", "NORMAL", "SURVIVED"),
+                       ("c", "SKIPPED", None), ("d", "NORMAL", "SURVIVED")])  # fmt: skip
+    assert run.forget_survivors(db) == 2
+    with sqlite3.connect(db) as c:
+        assert sorted(r[0] for r in c.execute("select job_id from work_results")) == ["a", "c"]
+    with pytest.raises(SystemExit, match="no session"):
+        run.forget_survivors(tmp_path / "none.sqlite")
+    for side in ("work", "root"):
+        (tmp_path / side / "pkg").mkdir(parents=True)
+        (tmp_path / side / "pkg" / "m.py").write_text("x = 1\n")
+    assert run.same_source(tmp_path / "work", "pkg/m.py", tmp_path / "root")
+    (tmp_path / "root" / "pkg" / "m.py").write_text("x = 2\n")
+    assert not run.same_source(tmp_path / "work", "pkg/m.py", tmp_path / "root")

@@ -200,3 +200,13 @@ def test_tune_md_gives_the_best_and_median_of_the_finite_scores_and_the_held_out
     assert "| nsgan | lr 0.000123, beta1 0.5 | 1 / 2.5 | 1.5 [1, 2] |" in md
     assert "\n1. NS fixes it **Supported**.\n2. Collapse **Inconclusive**.\n" in md
     assert "5 points from its own search space and trained them on 2 tuning seeds (1000, ...)" in md
+
+
+def test_the_markdown_numbers_its_claims_from_one_with_their_verdicts():
+    result = _result()
+    first = result["claims"][0]
+    result["claims"] = [first, dict(first, claim="GANs collapse", headline="not supported")]
+    md = render.render_markdown(result, None)
+    assert "### 1. NS fixes it\n\n**supported.**\n\nAt the primary budget: p 0.02.\n" in md
+    assert "### 2. GANs collapse\n\n**not supported.**\n" in md
+    assert "### 0." not in md and "### 3." not in md
