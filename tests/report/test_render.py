@@ -3,6 +3,7 @@ builds from a field (seed range, published anchors, the tests' rows, a claim's f
 tune.md's search spaces) against the line a reader should see, typed out here."""
 
 import base64
+import json
 
 from gancli.report import render
 
@@ -210,3 +211,16 @@ def test_the_markdown_numbers_its_claims_from_one_with_their_verdicts():
     assert "### 1. NS fixes it\n\n**supported.**\n\nAt the primary budget: p 0.02.\n" in md
     assert "### 2. GANs collapse\n\n**not supported.**\n" in md
     assert "### 0." not in md and "### 3." not in md
+
+
+def test_a_result_read_back_from_json_still_finds_its_primary_budget():
+    # budgets are step counts (3,000 and more): read from JSON, equal but not the same object
+    result = _result()
+    claim = result["claims"][0]
+    claim["primary_budget"] = 3000
+    for b, budget in zip(claim["by_budget"], (3000, 5000), strict=True):
+        b["budget"] = budget
+    result = json.loads(json.dumps(result))
+    md = render.render_markdown(result, None)
+    assert "| 3000 (primary) | supported |\n| 5000 | inconclusive |" in md
+    assert render.primary_tests_rows(result["claims"][0])[1][0][0] == "for the claim"
