@@ -36,10 +36,6 @@ class ImageScorer:
         self.clf = load_or_train_classifier(data.array, data.labels)
         self.real_stats = im.feature_stats(self.clf, data.array)
 
-    @property
-    def classifier_accuracy(self) -> float | None:
-        return None if self.clf is None else self.clf.accuracy
-
     def score(self, fake: np.ndarray) -> dict:
         if not np.isfinite(fake).all():
             return {k: float("nan") for k in self.names}
