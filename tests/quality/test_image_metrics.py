@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 
 import jax
@@ -107,50 +106,6 @@ def test_data_key_stable_and_sensitive(digits):
     y2[0] = (y2[0] + 1) % 10
     assert cl.data_key(x, y2) != k
     assert cl.data_key(x[:100], y[:100]) != k
-
-
-# ----------------------------------------------------------------------------- Fréchet
-
-
-def test_frechet_distance_hand_worked():
-    # Diagonal Gaussians: FD = sum_d (mu1-mu2)^2 + (s1-s2)^2 with s the std deviations.
-    mu1, s1 = np.array([0.0, 1.0]), np.array([1.0, 2.0])
-    mu2, s2 = np.array([2.0, 1.0]), np.array([3.0, 1.0])
-    expected = 4.0 + 0.0 + (1 - 3) ** 2 + (2 - 1) ** 2  # = 9
-    fd = im.frechet_distance(mu1, np.diag(s1**2), mu2, np.diag(s2**2))
-    assert fd == pytest.approx(expected, abs=1e-9)
-    # Invariant under a common rotation (non-diagonal, commuting covariances).
-    q, _ = np.linalg.qr(np.array([[1.0, 2.0], [3.0, -1.0]]))
-    fd_rot = im.frechet_distance(
-        q @ mu1, q @ np.diag(s1**2) @ q.T, q @ mu2, q @ np.diag(s2**2) @ q.T
-    )
-    assert fd_rot == pytest.approx(expected, abs=1e-8)
-    # 1-D scalars: (0-3)^2 + (2-1)^2.
-    assert im.frechet_distance(0.0, 4.0, 3.0, 1.0) == pytest.approx(10.0, abs=1e-9)
-    # Symmetric.
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(50, 6)), rng.normal(size=(50, 6)) * 1.5 + 0.3
-    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    f_ab = im.frechet_distance(a.mean(0), sa, b.mean(0), sb)
-    f_ba = im.frechet_distance(b.mean(0), sb, a.mean(0), sa)
-    assert f_ab > 0.5 and f_ab == pytest.approx(f_ba, rel=1e-6)
-
-
-def test_frechet_distance_identical_and_singular():
-    rng = np.random.default_rng(1)
-    f = rng.normal(size=(200, 16))
-    mu, sig = f.mean(0), np.cov(f, rowvar=False)
-    assert abs(im.frechet_distance(mu, sig, mu, sig)) < 1e-6
-    # Rank-deficient covariances (fewer samples than dims): finite, ~0 for identical.
-    g = rng.normal(size=(5, 30))
-    mu, sig = g.mean(0), np.cov(g, rowvar=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no LinAlgWarning / ComplexWarning leaks out
-        fd = im.frechet_distance(mu, sig, mu, sig)
-    assert np.isfinite(fd) and abs(fd) < 1e-3
-    # Zero covariance vs zero covariance: only the mean term.
-    z = np.zeros((3, 3))
-    assert im.frechet_distance(np.zeros(3), z, np.ones(3), z) == pytest.approx(3.0)
 
 
 def test_fd_real_vs_real_small_and_noise_large(clf, halves, real_stats):
@@ -322,65 +277,3 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
-
-
-# ----------------------------------------------------------- by hand, a stand-in classifier
-
-
-class _Stub:
-    """A classifier whose logits are given: log-probabilities chosen by hand."""
-
-    num_classes = 3
-
-    def __init__(self, probs, feats):
-        self.logits, self.feats = np.log(np.asarray(probs)), np.asarray(feats, np.float64)
-
-    def logits_and_features(self, images):
-        return self.logits, self.feats
-
-
-def test_image_quality_by_hand_with_a_class_the_real_data_never_shows():
-    probs = [[0.95, 0.03, 0.02],  # confident, class 0
-             [0.91, 0.05, 0.04],  # confident, class 0
-             [0.10, 0.89, 0.01],  # not confident (0.89 < 0.9), argmax 1
-             [0.02, 0.03, 0.95],  # confident, class 2
-             [0.20, 0.30, 0.50]]  # not confident, argmax 2  # fmt: skip
-    feats = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [1.0, 3.0], [0.0, 0.0]]
-    real = im.FeatureStats(mu=np.zeros(2), sigma=np.eye(2), class_hist=np.array([0.5, 0.5, 0.0]))
-    q = im.image_quality(_Stub(probs, feats), real, None)  # fmt: skip
-    assert q["confident_frac"] == pytest.approx(3 / 5)
-    assert q["classes"] == 2  # classes 0 and 2 have a confident sample (5 images: 1 is enough)
-    # KL(fake || real) of the argmax histograms [2, 1, 2] / 5 and [0.5, 0.5, 0], each
-    # smoothed by 1e-6 and renormalised: the class the real data never shows costs most
-    eps = 1e-6
-    p = (np.array([0.4, 0.2, 0.4]) + eps) / (1 + 3 * eps)
-    r = (np.array([0.5, 0.5, 0.0]) + eps) / (1 + 3 * eps)
-    kl = sum(p[k] * math.log(p[k] / r[k]) for k in range(3))
-    assert kl > 4.5  # the absent class's term alone, 0.4 * log(0.4 / 1e-6), is 5.2
-    assert q["class_kl"] == pytest.approx(kl, rel=1e-9)
-    # inception score: exp of the mean over images of KL(p(y|x) || p(y))
-    py = [sum(row[k] for row in probs) / 5 for k in range(3)]
-    mean_kl = sum(sum(row[k] * math.log(row[k] / py[k]) for k in range(3)) for row in probs) / 5
-    assert q["inception_score"] == pytest.approx(math.exp(mean_kl), rel=1e-9)
-    f = np.array(feats)
-    assert q["fd"] == pytest.approx(
-        im.frechet_distance(np.zeros(2), np.eye(2), f.mean(0), np.cov(f, rowvar=False))
-    )
-
-
-def test_when_the_square_root_fails_the_covariances_are_nudged_by_eps(monkeypatch):
-    # sqrtm of the product fails once (NaN); the fallback takes sqrt((S1 + eps I)(S2 + eps I))
-    real_sqrtm, calls = im._sqrtm, []
-
-    def flaky(a):
-        calls.append(a)
-        return np.full_like(a, np.nan) if len(calls) == 1 else real_sqrtm(a)
-
-    monkeypatch.setattr(im, "_sqrtm", flaky)
-    eps = 0.01
-    s1, s2 = np.diag([1.0, 4.0]), np.diag([9.0, 0.0])
-    fd = im.frechet_distance(np.zeros(2), s1, np.ones(2), s2, eps=eps)
-    assert len(calls) == 2
-    np.testing.assert_allclose(calls[1], np.diag([1.01 * 9.01, 4.01 * 0.01]))
-    root = math.sqrt(1.01 * 9.01) + math.sqrt(4.01 * 0.01)
-    assert fd == pytest.approx(2.0 + (1 + 4) + (9 + 0) - 2 * root, rel=1e-12)
