@@ -93,6 +93,13 @@ def test_non_square_rgb_runs():
     assert s.class_hist.shape == (3,) and np.isfinite(s.sigma).all()
 
 
+def test_training_needs_two_labelled_images(digits):
+    x, y = digits
+    with pytest.raises(ValueError, match="at least 2 labelled images"):
+        cl.train_classifier(x[:1], y[:1], steps=1)
+    cl.train_classifier(x[:2], y[:2], steps=1, holdout=0.0)  # two are enough
+
+
 def test_data_key_stable_and_sensitive(digits):
     x, y = digits
     k = cl.data_key(x, y)
