@@ -128,3 +128,32 @@ def test_when_the_square_root_fails_the_covariances_are_nudged_by_eps(monkeypatc
     np.testing.assert_allclose(calls[1], np.diag([1.01 * 9.01, 4.01 * 0.01]))
     root = math.sqrt(1.01 * 9.01) + math.sqrt(4.01 * 0.01)
     assert fd == pytest.approx(2.0 + (1 + 4) + (9 + 0) - 2 * root, rel=1e-12)
+
+
+def test_a_root_wrong_by_more_than_a_thousandth_of_the_product_is_replaced(monkeypatch):
+    # small covariances (product norm 1.4e-4): a zero "root" is off by all of it, far more
+    # than 1e-3 of it, though less than 1e-3 in absolute terms
+    real_sqrtm, calls = im._sqrtm, []
+
+    def wrong_once(a):
+        calls.append(a)
+        return np.zeros_like(a) if len(calls) == 1 else real_sqrtm(a)
+
+    monkeypatch.setattr(im, "_sqrtm", wrong_once)
+    s = np.diag([0.01, 0.01])
+    fd = im.frechet_distance(np.zeros(2), s, np.ones(2), s, eps=1e-6)
+    assert len(calls) == 2
+    assert fd == pytest.approx(2.0 + 0.02 + 0.02 - 2 * 2 * 0.010001, rel=1e-12)
+
+
+def test_a_distance_below_zero_by_rounding_or_the_nudge_is_zero(monkeypatch):
+    # equal Gaussians through the fallback: 5 + 5 - 2 (1.01 + 4.01) = -0.04 before the floor
+    real_sqrtm, calls = im._sqrtm, []
+
+    def nan_once(a):
+        calls.append(a)
+        return np.full_like(a, np.nan) if len(calls) == 1 else real_sqrtm(a)
+
+    monkeypatch.setattr(im, "_sqrtm", nan_once)
+    s = np.diag([1.0, 4.0])
+    assert im.frechet_distance(np.zeros(2), s, np.zeros(2), s, eps=0.01) == 0.0
