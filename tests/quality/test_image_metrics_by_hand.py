@@ -4,6 +4,7 @@ probabilities are chosen here. Fast: mutation runs of features.py start with thi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -60,7 +61,8 @@ def test_frechet_distance_identical_and_singular():
     "shapes",
     [((2,), (2, 2), (3,), (2, 2)),  # the means differ
      ((2,), (2, 2), (2,), (3, 3)),  # the covariances differ
-     ((2,), (3, 3), (2,), (3, 3))],  # both agree, but not with the dimension
+     ((2,), (3, 3), (2,), (3, 3)),  # both agree, but not with the dimension
+     ((2,), (1, 1), (2,), (1, 1))],  # smaller than the dimension
 )  # fmt: skip
 def test_frechet_distance_refuses_shapes_that_do_not_match(shapes):
     mu1, s1, mu2, s2 = (np.zeros(s) for s in shapes)
@@ -157,3 +159,38 @@ def test_a_distance_below_zero_by_rounding_or_the_nudge_is_zero(monkeypatch):
     monkeypatch.setattr(im, "_sqrtm", nan_once)
     s = np.diag([1.0, 4.0])
     assert im.frechet_distance(np.zeros(2), s, np.zeros(2), s, eps=0.01) == 0.0
+
+
+def test_a_root_with_rounding_error_imaginary_parts_gives_a_real_distance(monkeypatch):
+    real_sqrtm = im._sqrtm
+    monkeypatch.setattr(im, "_sqrtm", lambda a: real_sqrtm(a) + 1e-12j)
+    s1, s2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the imaginary parts dropped on purpose, no ComplexWarning
+        fd = im.frechet_distance(np.zeros(2), s1, np.zeros(2), s2)
+    assert isinstance(fd, float)
+    assert fd == pytest.approx((1 - 3) ** 2 + (2 - 1) ** 2, rel=1e-9)
+
+
+def test_feature_statistics_cannot_be_changed_once_made():
+    stats = im.FeatureStats(mu=np.zeros(2), sigma=np.eye(2), class_hist=np.ones(3) / 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.mu = np.ones(2)
+
+
+def test_a_sample_at_exactly_the_confidence_threshold_counts(monkeypatch):
+    # softmax of equal logits is exactly 1/2: with the threshold there, >= counts it
+    monkeypatch.setattr(im, "CONFIDENT", 0.5)
+    probs = [[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.1, 0.2, 0.7]]
+    with np.errstate(divide="ignore"):  # log(0): a class with no probability at all
+        q = im.image_quality(_Stub(probs, np.eye(3)), _real(), None)
+    assert q["confident_frac"] == pytest.approx(1.0)
+    # a zero probability adds nothing to the inception score's KL (0 log 0 = 0)
+    py = [sum(row[k] for row in probs) / 3 for k in range(3)]
+    mean_kl = sum(row[k] * math.log(row[k] / py[k]) for row in probs for k in range(3)
+                  if row[k] > 0) / 3  # fmt: skip
+    assert q["inception_score"] == pytest.approx(math.exp(mean_kl), rel=1e-9)
+
+
+def _real():
+    return im.FeatureStats(mu=np.zeros(3), sigma=np.eye(3), class_hist=np.ones(3) / 3)
