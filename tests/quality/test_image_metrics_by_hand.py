@@ -114,15 +114,22 @@ def test_image_quality_by_hand_with_a_class_the_real_data_never_shows():
     )
 
 
-def test_when_the_square_root_fails_the_covariances_are_nudged_by_eps(monkeypatch):
-    # sqrtm of the product fails once (NaN); the fallback takes sqrt((S1 + eps I)(S2 + eps I))
+def _first_root(monkeypatch, wrong) -> list:
+    """Make the first square root `wrong(a)` and the later ones right; the matrices asked
+    for, in order."""
     real_sqrtm, calls = im._sqrtm, []
 
-    def flaky(a):
+    def root(a):
         calls.append(a)
-        return np.full_like(a, np.nan) if len(calls) == 1 else real_sqrtm(a)
+        return wrong(a) if len(calls) == 1 else real_sqrtm(a)
 
-    monkeypatch.setattr(im, "_sqrtm", flaky)
+    monkeypatch.setattr(im, "_sqrtm", root)
+    return calls
+
+
+def test_when_the_square_root_fails_the_covariances_are_nudged_by_eps(monkeypatch):
+    # sqrtm of the product fails once (NaN); the fallback takes sqrt((S1 + eps I)(S2 + eps I))
+    calls = _first_root(monkeypatch, lambda a: np.full_like(a, np.nan))
     eps = 0.01
     s1, s2 = np.diag([1.0, 4.0]), np.diag([9.0, 0.0])
     fd = im.frechet_distance(np.zeros(2), s1, np.ones(2), s2, eps=eps)
@@ -135,13 +142,7 @@ def test_when_the_square_root_fails_the_covariances_are_nudged_by_eps(monkeypatc
 def test_a_root_wrong_by_more_than_a_thousandth_of_the_product_is_replaced(monkeypatch):
     # small covariances (product norm 1.4e-4): a zero "root" is off by all of it, far more
     # than 1e-3 of it, though less than 1e-3 in absolute terms
-    real_sqrtm, calls = im._sqrtm, []
-
-    def wrong_once(a):
-        calls.append(a)
-        return np.zeros_like(a) if len(calls) == 1 else real_sqrtm(a)
-
-    monkeypatch.setattr(im, "_sqrtm", wrong_once)
+    calls = _first_root(monkeypatch, np.zeros_like)
     s = np.diag([0.01, 0.01])
     fd = im.frechet_distance(np.zeros(2), s, np.ones(2), s, eps=1e-6)
     assert len(calls) == 2
@@ -150,13 +151,7 @@ def test_a_root_wrong_by_more_than_a_thousandth_of_the_product_is_replaced(monke
 
 def test_a_distance_below_zero_by_rounding_or_the_nudge_is_zero(monkeypatch):
     # equal Gaussians through the fallback: 5 + 5 - 2 (1.01 + 4.01) = -0.04 before the floor
-    real_sqrtm, calls = im._sqrtm, []
-
-    def nan_once(a):
-        calls.append(a)
-        return np.full_like(a, np.nan) if len(calls) == 1 else real_sqrtm(a)
-
-    monkeypatch.setattr(im, "_sqrtm", nan_once)
+    _first_root(monkeypatch, lambda a: np.full_like(a, np.nan))
     s = np.diag([1.0, 4.0])
     assert im.frechet_distance(np.zeros(2), s, np.zeros(2), s, eps=0.01) == 0.0
 
