@@ -189,3 +189,14 @@ def test_a_sample_at_exactly_the_confidence_threshold_counts(monkeypatch):
 
 def _real():
     return im.FeatureStats(mu=np.zeros(3), sigma=np.eye(3), class_hist=np.ones(3) / 3)
+
+
+def test_feature_statistics_need_two_images_and_two_are_enough():
+    two = _Stub([[0.5, 0.25, 0.25], [0.25, 0.5, 0.25]], [[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
+    q = im.image_quality(two, _real(), None)
+    assert q["fd"] == pytest.approx(
+        im.frechet_distance(np.zeros(3), np.eye(3), [1.0, 1.0, 1.0], np.cov(two.feats.T))
+    )
+    one = _Stub([[0.5, 0.25, 0.25]], [[0.0, 1.0, 2.0]])
+    with pytest.raises(ValueError, match="at least 2 images"):
+        im.image_quality(one, _real(), None)
