@@ -100,6 +100,13 @@ def test_training_needs_two_labelled_images(digits):
     cl.train_classifier(x[:2], y[:2], steps=1, holdout=0.0)  # two are enough
 
 
+@pytest.mark.parametrize("holdout", [-0.1, 1.0])
+def test_a_holdout_share_outside_zero_to_one_is_refused(digits, holdout):
+    x, y = digits
+    with pytest.raises(ValueError, match=r"holdout must be in \[0, 1\)"):
+        cl.train_classifier(x[:10], y[:10], steps=1, holdout=holdout)
+
+
 def test_data_key_stable_and_sensitive(digits):
     x, y = digits
     k = cl.data_key(x, y)
