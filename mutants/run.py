@@ -159,8 +159,15 @@ def forget_survivors(db: Path) -> int:
 
 def same_source(work: Path, module: str, root: Path = ROOT) -> bool:
     """The module in the scratch copy is the checkout's: a session's mutants (positions in
-    the file) still point at the code they were made from."""
-    return (work / module).read_bytes() == (root / module).read_bytes()
+    the file) still point at the code they were made from. False without a copy."""
+    copy = work / module
+    return copy.is_file() and copy.read_bytes() == (root / module).read_bytes()
+
+
+def session_files(work: Path, module: str) -> tuple[Path, Path]:
+    """A module's cosmic-ray session in `work`: its config and its database."""
+    name = module.replace("/", "_").removesuffix(".py")
+    return work / f"{name}.toml", work / f"{name}.sqlite"
 
 
 def run_module(
@@ -173,8 +180,7 @@ def run_module(
     sample_from: list[int] = (),
     lines: set[int] | None = None,
 ) -> dict:
-    name = module.replace("/", "_").removesuffix(".py")
-    cfg, db = work / f"{name}.toml", work / f"{name}.sqlite"
+    cfg, db = session_files(work, module)
     cfg.write_text(session_config(module, tests, exclude))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "JAX_PLATFORMS": "cpu"}
     bindir = str(Path(sys.executable).parent)
@@ -235,12 +241,12 @@ def main() -> int:
         changed = [m for m in modules if not same_source(Path(args.work), m)]
         if changed:
             sys.exit(f"--survivors: changed since the session (its mutants point at the old "
-                     f"code): {', '.join(changed)}")  # fmt: skip
+                     f"code), or no session: {', '.join(changed)}")  # fmt: skip
     work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
     work.mkdir(parents=True, exist_ok=True)
     if args.survivors:
         for m in modules:
-            n = forget_survivors(work / (m.replace("/", "_").removesuffix(".py") + ".sqlite"))
+            n = forget_survivors(session_files(work, m)[1])
             print(f"{m}: rerunning {n} survivors against the checkout's tests", flush=True)
     for item in COPY:
         src, dst = ROOT / item, work / item

@@ -110,3 +110,4 @@ def test_survivors_are_forgotten_so_they_run_again_and_only_on_unchanged_code(tm
     assert run.same_source(tmp_path / "work", "pkg/m.py", tmp_path / "root")
     (tmp_path / "root" / "pkg" / "m.py").write_text("x = 2\n")
     assert not run.same_source(tmp_path / "work", "pkg/m.py", tmp_path / "root")
+    assert not run.same_source(tmp_path / "empty", "pkg/m.py", tmp_path / "root")
