@@ -62,7 +62,9 @@ def test_frechet_distance_identical_and_singular():
     [((2,), (2, 2), (3,), (2, 2)),  # the means differ
      ((2,), (2, 2), (2,), (3, 3)),  # the covariances differ
      ((2,), (3, 3), (2,), (3, 3)),  # both agree, but not with the dimension
-     ((2,), (1, 1), (2,), (1, 1))],  # smaller than the dimension
+     ((2,), (1, 1), (2,), (1, 1)),  # smaller than the dimension
+     ((3,), (3, 3), (3,), (2, 2)),  # the second covariance smaller
+     ((3,), (3, 3), (2,), (3, 3))],  # the second mean shorter
 )  # fmt: skip
 def test_frechet_distance_refuses_shapes_that_do_not_match(shapes):
     mu1, s1, mu2, s2 = (np.zeros(s) for s in shapes)
@@ -144,7 +146,7 @@ def test_a_root_wrong_by_more_than_a_thousandth_of_the_product_is_replaced(monke
     # than 1e-3 of it, though less than 1e-3 in absolute terms
     calls = _first_root(monkeypatch, np.zeros_like)
     s = np.diag([0.01, 0.01])
-    fd = im.frechet_distance(np.zeros(2), s, np.ones(2), s, eps=1e-6)
+    fd = im.frechet_distance(np.zeros(2), s, np.ones(2), s)  # the default nudge, 1e-6
     assert len(calls) == 2
     assert fd == pytest.approx(2.0 + 0.02 + 0.02 - 2 * 2 * 0.010001, rel=1e-12)
 
