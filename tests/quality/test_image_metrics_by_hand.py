@@ -202,3 +202,36 @@ def test_feature_statistics_need_two_images_and_two_are_enough():
     one = _Stub([[0.5, 0.25, 0.25]], [[0.0, 1.0, 2.0]])
     with pytest.raises(ValueError, match="at least 2 images"):
         im.image_quality(one, _real(), None)
+
+
+class _Logits(_Stub):
+    def __init__(self, logits, feats):
+        self.logits, self.feats = np.asarray(logits, np.float64), np.asarray(feats, np.float64)
+
+
+def test_huge_logits_give_the_same_probabilities_as_small_ones():
+    # softmax shifts by the row's max: logits 1000 apart are as good as 10 apart
+    big = im.image_quality(_Logits([[1000.0, 0.0, 0.0], [0.0, 990.0, 0.0]], np.eye(2, 3)),
+                           _real(), None)  # fmt: skip
+    small = im.image_quality(_Logits([[10.0, 0.0, 0.0], [0.0, 10.0, 0.0]], np.eye(2, 3)),
+                             _real(), None)  # fmt: skip
+    assert big["confident_frac"] == small["confident_frac"] == 1.0
+    assert big["classes"] == small["classes"] == 2
+    assert math.isfinite(big["inception_score"])
+    assert big["inception_score"] == pytest.approx(2.0, rel=1e-6)  # two sure, different classes
+
+
+def test_the_kl_smoothing_is_a_keyword():
+    with pytest.raises(TypeError):
+        im.image_quality(_Stub([[0.5, 0.5, 0.0]] * 2, np.eye(2, 3)), _real(), None, 1e-3)
+
+
+@pytest.mark.parametrize(("on_class", "covered"), [(20, 0), (21, 1)])
+def test_a_class_needs_20_confident_in_every_2500_so_more_than_20_in_2501(on_class, covered):
+    # 2,501 images: 20 / 2,500 of them is 20.008, so 20 confident samples are not enough
+    n = 2501
+    probs = np.tile([0.2, 0.4, 0.4], (n, 1))  # not confident
+    probs[:on_class] = [0.95, 0.025, 0.025]  # confident, class 0
+    with np.errstate(divide="ignore"):
+        q = im.image_quality(_Stub(probs, np.eye(n, 3)), _real(), None)
+    assert q["classes"] == covered
