@@ -223,7 +223,7 @@ def test_huge_logits_give_the_same_probabilities_as_small_ones():
 
 def test_the_kl_smoothing_is_a_keyword():
     with pytest.raises(TypeError):
-        im.image_quality(_Stub([[0.5, 0.5, 0.0]] * 2, np.eye(2, 3)), _real(), None, 1e-3)
+        im.image_quality(_Stub([[0.5, 0.25, 0.25]] * 2, np.eye(2, 3)), _real(), None, 1e-3)
 
 
 @pytest.mark.parametrize(("on_class", "covered"), [(20, 0), (21, 1)])
