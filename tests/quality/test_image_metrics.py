@@ -291,3 +291,65 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+
+
+def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
+    # each stride-2 stage halves a side, rounding up (SAME padding); at least two stages
+    for side in range(8, 130):
+        for shape in ((side, 8, 1), (8, side, 3)):
+            n = len(cl._stage_channels(shape))
+            after = side
+            for _ in range(n):
+                after = -(-after // 2)
+            assert after <= 8, (shape, n)
+            assert n == 2 or -(-side // 2 ** (n - 1)) > 8, (shape, n)  # one fewer would not do
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "message"),
+    [(np.zeros((3, 17, 16, 1)), None, r"images have shape \(17, 16, 1\), classifier expects"),
+     (np.zeros((3, 16, 16, 1)), np.zeros((3, 1)), r"labels must be \(3,\), got shape \(3, 1\)"),
+     (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)")],
+)  # fmt: skip
+def test_images_and_labels_of_the_wrong_shape_are_refused_by_message(images, labels, message):
+    with pytest.raises(ValueError, match=message):
+        if labels is None:
+            cl._check_images(images, (16, 16, 1))
+        else:
+            cl._check_data(images, labels)
+
+
+def test_the_training_recipe_is_passed_by_keyword():
+    x = np.zeros((4, 16, 16, 1), np.float32)
+    with pytest.raises(TypeError):
+        cl.train_classifier(x, np.zeros(4, np.int32), 0)  # a seed by position
+
+
+def test_a_cached_parameter_of_the_wrong_shape_is_retrained(digits, tmp_path, monkeypatch):
+    x, y = digits
+    x, y = x[:600], y[:600]
+    cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    (path,) = tmp_path.glob("*.npz")
+    with np.load(path) as z:
+        arrays = {name: np.array(z[name]) for name in z.files}
+    name = next(k for k in arrays if k.startswith("p/") and arrays[k].ndim == 1)
+    arrays[name] = arrays[name][:-1]  # the same tree, one bias a value short
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    calls = _count_training(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="wrong shapes"):
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert len(calls) == 1
+
+
+def test_an_unwritable_cache_warns_at_the_callers_line(digits, tmp_path, monkeypatch):
+    x, y = digits
+    x, y = x[:600], y[:600]
+
+    def refuse(*a, **kw):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(cl, "_save", refuse)
+    with pytest.warns(RuntimeWarning, match="could not write classifier cache") as caught:
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert caught[0].filename == __file__  # stacklevel 2: the caller's line, not gancli's
