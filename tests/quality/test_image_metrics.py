@@ -353,3 +353,24 @@ def test_an_unwritable_cache_warns_at_the_callers_line(digits, tmp_path, monkeyp
     with pytest.warns(RuntimeWarning, match="could not write classifier cache") as caught:
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
     assert caught[0].filename == __file__  # stacklevel 2: the caller's line, not gancli's
+
+
+def test_the_classifier_is_a_cnn_with_one_3x3_conv_per_stage_then_two_dense_layers():
+    params = cl._param_shapes((16, 16, 1), 10)  # 16 px: two stages, 16 -> 8 -> 4
+    kernels = {k: v["kernel"].shape for k, v in params.items()}
+    assert kernels == {"_Conv3x3S2_0": (3, 3, 1, 32), "_Conv3x3S2_1": (3, 3, 32, 64),
+                       "Dense_0": (4 * 4 * 64, 128), "Dense_1": (128, 10)}  # fmt: skip
+
+
+def test_a_cache_file_of_other_data_at_this_datas_path_is_retrained(digits, tmp_path, monkeypatch):
+    x, y = digits
+    data = {cl.data_key(*d): d for d in ((x[:600], y[:600]), (x[1:601], y[1:601]))}
+    hi, lo = max(data), min(data)
+    cl.load_or_train_classifier(*data[hi], cache_dir=tmp_path, steps=CACHE_STEPS)
+    (src,) = tmp_path.glob("*.npz")
+    # the file of the data whose key sorts higher, renamed to the other data's entry
+    src.rename(tmp_path / src.name.replace(hi, lo))
+    calls = _count_training(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="belongs to other data"):
+        cl.load_or_train_classifier(*data[lo], cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert len(calls) == 1
