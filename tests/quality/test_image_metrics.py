@@ -374,3 +374,11 @@ def test_a_cache_file_of_other_data_at_this_datas_path_is_retrained(digits, tmp_
     with pytest.warns(RuntimeWarning, match="belongs to other data"):
         cl.load_or_train_classifier(*data[lo], cache_dir=tmp_path, steps=CACHE_STEPS)
     assert len(calls) == 1
+
+
+def test_no_images_give_empty_logits_and_features():
+    shape = (16, 16, 1)
+    params = cl._init_params(shape, 10, jax.random.PRNGKey(0))
+    c = cl.Classifier(params=params, image_shape=shape, num_classes=10, accuracy=float("nan"))
+    logits, feats = c.logits_and_features(np.zeros((0, *shape), np.float32))
+    assert logits.shape == (0, 10) and feats.shape == (0, 128)
