@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 
 import jax
@@ -100,7 +101,7 @@ def test_training_needs_two_labelled_images(digits):
     cl.train_classifier(x[:2], y[:2], steps=1, holdout=0.0)  # two are enough
 
 
-@pytest.mark.parametrize("holdout", [-0.1, 1.0])
+@pytest.mark.parametrize("holdout", [-0.1, 1.0, 1.5])
 def test_a_holdout_share_outside_zero_to_one_is_refused(digits, holdout):
     x, y = digits
     with pytest.raises(ValueError, match=r"holdout must be in \[0, 1\)"):
@@ -325,7 +326,8 @@ def test_the_training_recipe_is_passed_by_keyword():
         cl.train_classifier(x, np.zeros(4, np.int32), 0)  # a seed by position
 
 
-def test_a_cached_parameter_of_the_wrong_shape_is_retrained(digits, tmp_path, monkeypatch):
+@pytest.mark.parametrize("change", ["short", "long", "newer"])
+def test_a_cached_parameter_of_the_wrong_shape_is_retrained(digits, tmp_path, monkeypatch, change):
     x, y = digits
     x, y = x[:600], y[:600]
     cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
@@ -333,11 +335,18 @@ def test_a_cached_parameter_of_the_wrong_shape_is_retrained(digits, tmp_path, mo
     with np.load(path) as z:
         arrays = {name: np.array(z[name]) for name in z.files}
     name = next(k for k in arrays if k.startswith("p/") and arrays[k].ndim == 1)
-    arrays[name] = arrays[name][:-1]  # the same tree, one bias a value short
+    if change == "short":  # the same tree, one bias a value short
+        arrays[name] = arrays[name][:-1]
+    elif change == "long":  # or a value long
+        arrays[name] = np.append(arrays[name], 0.0)
+    else:  # or written by a later version of the recipe
+        meta = json.loads(str(arrays["__meta__"]))
+        arrays["__meta__"] = np.array(json.dumps({**meta, "version": meta["version"] + 1}))
     with open(path, "wb") as f:
         np.savez(f, **arrays)
     calls = _count_training(monkeypatch)
-    with pytest.warns(RuntimeWarning, match="wrong shapes"):
+    why = "older version" if change == "newer" else "wrong shapes"
+    with pytest.warns(RuntimeWarning, match=why):
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
     assert len(calls) == 1
 
