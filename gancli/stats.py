@@ -179,6 +179,11 @@ def seeds_for_power(
     return max(min_seeds(paired, alternative, family), math.ceil(n))
 
 
+def _untestable(name: str, n_a: int, n_b: int, **design) -> Test:
+    """A test that cannot run (too few seeds, no statistic): no p, nothing reachable."""
+    return Test(name, float("nan"), n_a, n_b, 1.0, float("nan"), None, **design)
+
+
 def _check(alternative: str, allowed: tuple[str, ...] = ("greater", "less", "two-sided")) -> None:
     if alternative not in allowed:
         names = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
@@ -248,7 +253,7 @@ def mann_whitney(a, b, alternative: str = "greater") -> Test:
     a, b = finite(a), finite(b)
     name = "Mann-Whitney U"
     if a.size < 2 or b.size < 2:
-        return Test(name, float("nan"), int(a.size), int(b.size), 1.0, float("nan"), None)
+        return _untestable(name, int(a.size), int(b.size), alternative=alternative)
     if np.ptp(np.concatenate([a, b])) == 0:
         p = 1.0
     else:
@@ -296,7 +301,7 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     n = int(diff.size)
     nonzero = int(np.count_nonzero(diff))
     if n < 2:
-        return Test(name, float("nan"), n, n, 1.0, float("nan"), None, paired=True)
+        return _untestable(name, n, n, paired=True, alternative=alternative)
     p = _wilcoxon_exact_p(diff[diff != 0], alternative) if nonzero else 1.0
     sd = diff.std(ddof=1)
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
@@ -324,7 +329,7 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
     name = "sign test"
     n = int(v.size)
     if n < 2:
-        return Test(name, float("nan"), n, n, 1.0, float("nan"), None, paired=True)
+        return _untestable(name, n, n, paired=True, alternative=alternative)
     below, above = int(np.sum(v < value)), int(np.sum(v > value))
     tied = n - below - above
     hits = below if alternative == "less" else above
@@ -345,9 +350,11 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
     if k:
         ci = sps.binomtest(hits, k, 0.5).proportion_ci(LEVEL, method="exact")
         interval = {"diff": share, "diff_lo": float(ci.low), "diff_hi": float(ci.high)}
-    return Test(name, p, n, n, _min_p_wilcoxon(k, "greater"), effect,
-                seeds_for_power(effect, "greater", True), diff_what=what, paired=True,
-                **interval)  # fmt: skip
+    # one-sided either way: "less" reaches the same smallest p, and needs the same
+    # seeds, as "greater"
+    return Test(name, p, n, n, _min_p_wilcoxon(k, alternative), effect,
+                seeds_for_power(effect, alternative, True), diff_what=what, paired=True,
+                alternative=alternative, **interval)  # fmt: skip
 
 
 def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test:
@@ -360,7 +367,7 @@ def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test
     that the rows of a and b come from one distribution."""
     n_a, n_b = len(a), len(b)
     if n_a < 2 or n_b < 2:
-        return Test(name, float("nan"), n_a, n_b, 1.0, float("nan"), None)
+        return _untestable(name, n_a, n_b)
     pooled = np.concatenate([a, b])
     n = n_a + n_b
     total = math.comb(n, n_a)
@@ -377,7 +384,7 @@ def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test
     values = np.asarray(statistic(pooled[idx_a], pooled[idx_b]), np.float64)
     observed = values[0] if total > 50_000 else float(statistic(a[None], b[None])[0])
     if not math.isfinite(observed):
-        return Test(name, float("nan"), n_a, n_b, 1.0, float("nan"), None)
+        return _untestable(name, n_a, n_b)
     values = values[np.isfinite(values)]
     # the observed split is among them: p = (1 + k) / (1 + R) with random splits
     p = int(np.sum(values >= observed - 1e-12)) / values.size

@@ -356,6 +356,13 @@ def test_tests_of_fewer_than_two_seeds_give_no_p_and_can_reach_nothing():
     # the design is recorded (and written to report.json) even when the test cannot run
     assert stats.wilcoxon([1.0], [0.0]).paired and stats.sign_test([3.0], 4.0).paired
     assert not stats.mann_whitney([1.0], [0.0, 2.0]).paired
+    # ... and the alternative each was asked for, run or not
+    for n in (1, 6):
+        below = [1.0, 2.0, 3.0, 5.0, 6.0, 7.0][:n]
+        assert stats.sign_test(below, 4.0, "less").alternative == "less"
+        assert stats.sign_test(below, 4.0, "greater").alternative == "greater"
+        assert stats.mann_whitney(below, [0.0] * n, "two-sided").alternative == "two-sided"
+        assert stats.wilcoxon(below, [0.0] * n, "less").alternative == "less"
     # a statistic with no value on the observed split (a metric that was NaN): no test
     nan = stats.permutation_test(lambda a, b: np.full(len(a), np.nan), np.ones(3), np.ones(3), "p")
     assert math.isnan(nan.p) and nan.min_p == 1.0 and nan.needed is None
