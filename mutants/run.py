@@ -235,19 +235,18 @@ def main() -> int:
     for m in [m for m in modules if args.since and not since[m]]:
         print(f"{m}: no line changed since {args.since}: nothing to mutate", flush=True)
     modules = [m for m in modules if not args.since or since[m]]
+    if args.survivors and not args.work:
+        sys.exit("--survivors needs --work: the directory of the sessions to rerun")
+    work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
     if args.survivors:
-        if not args.work:
-            sys.exit("--survivors needs --work: the directory of the sessions to rerun")
-        changed = [m for m in modules if not same_source(Path(args.work), m)]
+        changed = [m for m in modules if not same_source(work, m)]
         if changed:
             sys.exit(f"--survivors: changed since the session (its mutants point at the old "
                      f"code), or no session: {', '.join(changed)}")  # fmt: skip
-    work = Path(args.work or tempfile.mkdtemp(prefix="gancli-mutants-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if args.survivors:
         for m in modules:
             n = forget_survivors(session_files(work, m)[1])
             print(f"{m}: rerunning {n} survivors against the checkout's tests", flush=True)
+    work.mkdir(parents=True, exist_ok=True)
     for item in COPY:
         src, dst = ROOT / item, work / item
         if dst.exists():
