@@ -165,8 +165,10 @@ def same_source(work: Path, module: str, root: Path = ROOT) -> bool:
 
 
 def session_files(work: Path, module: str) -> tuple[Path, Path]:
-    """A module's cosmic-ray session in `work`: its config and its database."""
+    """A module's cosmic-ray session in `work`: its config and its database, as absolute
+    paths (cosmic-ray runs inside `work`, where a relative --work would not resolve)."""
     name = module.replace("/", "_").removesuffix(".py")
+    work = work.resolve()
     return work / f"{name}.toml", work / f"{name}.sqlite"
 
 

@@ -111,3 +111,12 @@ def test_survivors_are_forgotten_so_they_run_again_and_only_on_unchanged_code(tm
     (tmp_path / "root" / "pkg" / "m.py").write_text("x = 2\n")
     assert not run.same_source(tmp_path / "work", "pkg/m.py", tmp_path / "root")
     assert not run.same_source(tmp_path / "empty", "pkg/m.py", tmp_path / "root")
+
+
+def test_a_relative_work_directory_names_its_session_files_absolutely(tmp_path, monkeypatch):
+    # cosmic-ray runs with the work directory as its cwd: `--work .mutwork/step` once made it
+    # look for .mutwork/step/.mutwork/step/gancli_core_step.toml and stop
+    monkeypatch.chdir(tmp_path)
+    cfg, db = run.session_files(Path(".mutwork/step"), "gancli/core/step.py")
+    assert cfg == tmp_path / ".mutwork" / "step" / "gancli_core_step.toml"
+    assert db == tmp_path / ".mutwork" / "step" / "gancli_core_step.sqlite"
