@@ -108,6 +108,18 @@ def test_a_holdout_share_outside_zero_to_one_is_refused(digits, holdout):
         cl.train_classifier(x[:10], y[:10], steps=1, holdout=holdout)
 
 
+def test_a_holdout_never_takes_the_last_training_image(digits):
+    # 4 images: a holdout of 0.75 keeps 3 out and trains on 1; 0.99 would keep all 4 out,
+    # and is capped to the same split: the same classifier, the same held-out accuracy
+    x, y = digits
+    a = cl.train_classifier(x[:4], y[:4], steps=2, holdout=0.75, seed=3)
+    b = cl.train_classifier(x[:4], y[:4], steps=2, holdout=0.99, seed=3)
+    for pa, pb in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params),
+                      strict=True):  # fmt: skip
+        np.testing.assert_array_equal(pa, pb)
+    assert a.accuracy == b.accuracy and a.accuracy in (0.0, 1 / 3, 2 / 3, 1.0)
+
+
 def test_data_key_stable_and_sensitive(digits):
     x, y = digits
     k = cl.data_key(x, y)
