@@ -120,6 +120,17 @@ def test_a_holdout_never_takes_the_last_training_image(digits):
     assert a.accuracy == b.accuracy and a.accuracy in (0.0, 1 / 3, 2 / 3, 1.0)
 
 
+def test_the_accuracy_is_the_share_of_held_out_images_whose_label_is_predicted(digits):
+    # the split is train_classifier's: the first round(holdout x n) images of numpy's
+    # permutation under the seed are held out
+    x, y = digits
+    c = cl.train_classifier(x[:40], y[:40], steps=20, holdout=0.5, seed=1)
+    hold = np.random.default_rng(1).permutation(40)[:20]
+    predicted = c.predict(x[hold])
+    assert c.accuracy == np.mean(predicted == y[hold])
+    assert np.mean(predicted >= y[hold]) != c.accuracy  # the data tell "==" from ">="
+
+
 def test_data_key_stable_and_sensitive(digits):
     x, y = digits
     k = cl.data_key(x, y)
