@@ -26,6 +26,8 @@ from gancli.estimates import LEVEL, finite, finite_or_none
 
 ALPHA = 0.05
 POWER = 0.8
+# how each kind of Test.effect is named in its words (`Test.effect_kind`)
+EFFECT_NAMES = {"d": "d", "z": "z", "share": "2 x share - 1"}
 RESAMPLES = 9999
 BOOT_SEED = 0
 
@@ -59,6 +61,9 @@ class Test:
     # sign test) or two groups (Mann-Whitney, permutation tests); and the alternative
     paired: bool = False
     alternative: str = "greater"
+    # what `effect` is, for the seeds it asks for and the words: Cohen's d ("d", the rank
+    # tests), a z score over the permutation law ("z") or the sign test's 2 x share - 1
+    effect_kind: str = "d"
 
     @property
     def p_used(self) -> float:
@@ -84,16 +89,28 @@ class Test:
                 f"cannot reach p < {ALPHA}{holm}; needs {n_min} seeds"
             )
         said = f"inconclusive: {self.describe()}"
+        effect = f"{EFFECT_NAMES[self.effect_kind]} = {self.effect:.2g}"
         if self.effect == 0:
-            return f"{said}; no effect observed (d = 0)"
+            return f"{said}; no effect observed ({effect})"
         if not math.isfinite(self.effect) or self.effect < 0:
-            return f"{said}; the observed effect points the other way (d = {self.effect:.2g})"
+            return f"{said}; the observed effect points the other way ({effect})"
         if self.needed:
             said += (
                 f"; about {self.needed} seeds per group for {POWER:.0%} power "
-                f"at effect size d = {self.effect:.2g}"
+                f"at effect size {effect}"
             )
         return said
+
+    def seeds_for(self, family: int = 1) -> int | None:
+        """Seeds per group for POWER at the observed effect, at ALPHA / family (None when
+        the effect is zero, undefined or points the other way)."""
+        if not math.isfinite(self.effect) or self.effect <= 0:
+            return None
+        if self.effect_kind == "z":  # z grows with sqrt(n): scale the seeds to the target z
+            target = sps.norm.ppf(1 - ALPHA / family) + sps.norm.ppf(POWER)
+            n = math.ceil(min(self.n_a, self.n_b) * (target / self.effect) ** 2)
+            return max(min_seeds(self.paired, self.alternative, family), n)
+        return seeds_for_power(self.effect, self.alternative, self.paired, family)
 
     def describe(self) -> str:
         text = f"{self.name}, n = {self.n_a} vs {self.n_b}, p = {self.p:.3g}"
@@ -127,13 +144,8 @@ def holm_p(pvalues) -> list[float]:
 def holm(tests: list[Test]) -> list[Test]:
     """The tests as one family: each with its Holm-adjusted p."""
     m = max(sum(math.isfinite(t.p) for t in tests), 1)
-
-    def needed(t: Test) -> int | None:  # power at the family's alpha, not at ALPHA
-        if t.name not in ("Mann-Whitney U", "Wilcoxon signed-rank", "sign test"):
-            return t.needed
-        return seeds_for_power(t.effect, t.alternative, t.paired, m)
-
-    return [dataclasses.replace(t, p_adj=pa, family=m, needed=needed(t))
+    # the seeds each asks for: power at the family's alpha, not at ALPHA
+    return [dataclasses.replace(t, p_adj=pa, family=m, needed=t.seeds_for(m))
             for t, pa in zip(tests, holm_p([t.p for t in tests]), strict=True)]  # fmt: skip
 
 
@@ -177,6 +189,11 @@ def seeds_for_power(
     z = sps.norm.ppf(1 - alpha) + sps.norm.ppf(POWER)
     n = (1 if paired else 2) * (z / effect_size) ** 2 * math.pi / 3
     return max(min_seeds(paired, alternative, family), math.ceil(n))
+
+
+def _with_needed(t: Test) -> Test:
+    """The test with the seeds it asks for alone (a Holm family asks its own: `holm`)."""
+    return dataclasses.replace(t, needed=t.seeds_for())
 
 
 def _untestable(name: str, n_a: int, n_b: int, **design) -> Test:
@@ -261,9 +278,9 @@ def mann_whitney(a, b, alternative: str = "greater") -> Test:
     sd = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     d = _signed((a.mean() - b.mean()) / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_mann_whitney(a.size, b.size, alternative)
-    return Test(name, p, int(a.size), int(b.size), min_p, d,
-                seeds_for_power(d, alternative, paired=False), alternative=alternative,
-                **mean_difference(a, b, paired=False))  # fmt: skip
+    return _with_needed(Test(name, p, int(a.size), int(b.size), min_p, d, None,
+                             alternative=alternative,
+                             **mean_difference(a, b, paired=False)))  # fmt: skip
 
 
 def _wilcoxon_exact_p(diff: np.ndarray, alternative: str) -> float:
@@ -306,10 +323,9 @@ def wilcoxon(a, b, alternative: str = "greater") -> Test:
     sd = diff.std(ddof=1)
     d = _signed(diff.mean() / sd, alternative) if sd > 0 else float("nan")
     min_p = _min_p_wilcoxon(nonzero, alternative)
-    return Test(name, p, n, n, min_p, d, seeds_for_power(d, alternative, True),
-                paired=True, alternative=alternative,
-                diff_what="mean paired difference a - b",
-                **mean_difference(a[ok], b[ok], paired=True))  # fmt: skip
+    return _with_needed(Test(name, p, n, n, min_p, d, None, paired=True, alternative=alternative,
+                             diff_what="mean paired difference a - b",
+                             **mean_difference(a[ok], b[ok], paired=True)))  # fmt: skip
 
 
 def sign_test(values, value: float, alternative: str = "less", ties: str = "drop") -> Test:
@@ -352,9 +368,9 @@ def sign_test(values, value: float, alternative: str = "less", ties: str = "drop
         interval = {"diff": share, "diff_lo": float(ci.low), "diff_hi": float(ci.high)}
     # one-sided either way: "less" reaches the same smallest p, and needs the same
     # seeds, as "greater"
-    return Test(name, p, n, n, _min_p_wilcoxon(k, alternative), effect,
-                seeds_for_power(effect, alternative, True), diff_what=what, paired=True,
-                alternative=alternative, **interval)  # fmt: skip
+    return _with_needed(Test(name, p, n, n, _min_p_wilcoxon(k, alternative), effect, None,
+                             diff_what=what, paired=True, alternative=alternative,
+                             effect_kind="share", **interval))  # fmt: skip
 
 
 def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test:
@@ -391,9 +407,4 @@ def permutation_test(statistic, a: np.ndarray, b: np.ndarray, name: str) -> Test
     sd = values.std()
     z = (observed - values.mean()) / sd if sd > 0 else float("nan")
     min_p = 1.0 / values.size
-    # z grows with sqrt(n): seeds for POWER at the observed z, never below what can reach ALPHA
-    needed = None
-    if math.isfinite(z) and z > 0:
-        target = sps.norm.ppf(1 - ALPHA) + sps.norm.ppf(POWER)
-        needed = max(min_seeds(paired=False), math.ceil(min(n_a, n_b) * (target / z) ** 2))
-    return Test(name, p, n_a, n_b, min_p, z, needed)
+    return _with_needed(Test(name, p, n_a, n_b, min_p, z, None, effect_kind="z"))

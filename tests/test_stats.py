@@ -260,12 +260,26 @@ def test_permutation_test_effect_and_seeds_needed():
     target = 1.6448536 + 0.8416212
     assert t.needed == max(4, math.ceil(6 * (target / z) ** 2))
     assert stats.permutation_test(diff_means, b, a, "perm").needed is None  # wrong way
+    # in a Holm family of 4 the seeds are for 0.05 / 4 (they once stayed at 0.05's), and
+    # the words name the effect a z, not a d
+    fam = stats.holm([t] * 4)[0]
+    target4 = 2.2414027 + 0.8416212  # z at 1 - 0.0125, z at 0.8
+    assert fam.needed == max(5, math.ceil(6 * (target4 / z) ** 2)) > t.needed
+    assert fam.inconclusive_reason.endswith(
+        f"about {fam.needed} seeds per group for 80% power at effect size z = {z:.2g}"
+    )
 
 
 def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
     assert stats.sign_test([1, 1, 1, 1, 9, 9], 4.0, "less").effect == pytest.approx(1 / 3)
     assert stats.sign_test([1, 2, 3], 4.0, "less").effect == pytest.approx(1.0)
     assert stats.sign_test([4, 4, 4], 4.0, "less").p == 1.0  # every value tied: no evidence
+    # 4 of 6 below: 2 x 4/6 - 1 = 1/3, named as what it is (not a d), and its seeds:
+    # (z_0.95 + z_0.8)^2 / (1/3)^2 x pi/3 = 58.3 -> 59
+    t = stats.sign_test([1, 2, 3, 3.5, 5, 6], 4.0, "less")
+    assert t.needed == 59 and t.inconclusive_reason.endswith(
+        "about 59 seeds per group for 80% power at effect size 2 x share - 1 = 0.33"
+    )
 
 
 def test_a_lone_test_is_not_described_as_a_holm_family():
