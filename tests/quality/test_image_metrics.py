@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import warnings
 
 import jax
@@ -338,6 +339,31 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+
+
+def test_a_cache_file_is_never_unpickled(digits, tmp_path, monkeypatch):
+    # a cache is data: an object array in it (whose unpickling would run code, here making
+    # a directory) is refused as damage and retrained, and never unpickled
+    x, y = digits
+    x, y = x[:600], y[:600]
+    cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    (path,) = tmp_path.glob("*.npz")
+    marker = tmp_path / "unpickled"
+
+    class Payload:
+        def __reduce__(self):
+            return os.mkdir, (str(marker),)
+
+    with np.load(path) as z:
+        arrays = {name: np.array(z[name]) for name in z.files}
+    name = next(k for k in arrays if k.startswith("p/"))
+    arrays[name] = np.array([Payload()], dtype=object)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    calls = _count_training(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="retraining"):
+        cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
+    assert not marker.exists() and len(calls) == 1
 
 
 def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
