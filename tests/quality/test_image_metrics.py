@@ -329,9 +329,9 @@ def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, 
         _rewrite_arrays(path, damage)
 
     calls = _count_training(monkeypatch)
-    with pytest.warns(RuntimeWarning, match=f"{reason}.*retraining"):
+    with pytest.warns(RuntimeWarning, match=f"{reason}.*retraining") as caught:
         c2 = cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
-    assert len(calls) == 1
+    assert len(calls) == 1 and caught[0].filename == __file__  # at the caller's line
     # Training is deterministic given the seed: the retrained classifier is identical.
     np.testing.assert_array_equal(c1.logits_and_features(x)[0], c2.logits_and_features(x)[0])
     # ... and the repaired cache is used next time.
