@@ -293,7 +293,7 @@ def test_cache_dir_from_env(digits, tmp_path, monkeypatch):
 
 def _rewrite_arrays(path, change) -> None:
     """Rewrite a cached classifier's arrays: the same tree, one bias a value short or long,
-    or its metadata from a later version of the recipe."""
+    or its metadata from a later or an earlier version of the recipe."""
     with np.load(path) as z:
         arrays = {name: np.array(z[name]) for name in z.files}
     name = next(k for k in arrays if k.startswith("p/") and arrays[k].ndim == 1)
@@ -303,7 +303,8 @@ def _rewrite_arrays(path, change) -> None:
         arrays[name] = np.append(arrays[name], 0.0)
     else:
         meta = json.loads(str(arrays["__meta__"]))
-        arrays["__meta__"] = np.array(json.dumps({**meta, "version": meta["version"] + 1}))
+        step = 1 if change == "newer" else -1
+        arrays["__meta__"] = np.array(json.dumps({**meta, "version": meta["version"] + step}))
     with open(path, "wb") as f:
         np.savez(f, **arrays)
 
@@ -311,7 +312,8 @@ def _rewrite_arrays(path, change) -> None:
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [("garbage", ""), ("truncated", ""), ("empty", ""),
-     ("short", "wrong shapes"), ("long", "wrong shapes"), ("newer", "older version")],
+     ("short", "wrong shapes"), ("long", "wrong shapes"), ("newer", "older version"),
+     ("older", "older version")],
 )  # fmt: skip
 def test_corrupt_cache_is_retrained_with_warning(digits, tmp_path, monkeypatch, damage, reason):
     x, y = digits
