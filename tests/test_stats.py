@@ -140,17 +140,70 @@ def test_wilcoxon_of_two_pairs_is_the_exact_test_over_four_sign_flips():
     assert t.p == 0.25 and t.min_p == 0.25 and t.n_a == 2
 
 
-def test_seeds_for_power_matches_the_normal_approximation():
-    # d = 1, one-sided 0.05, power 0.8: 2 * (1.645 + 0.842)^2 = 12.4 per group for a
-    # t-test; times pi/3 for the rank test: 12.95 -> 13
-    assert stats.seeds_for_power(1.0, "greater", paired=False) == 13
+def _power_by_simulation(d, n, paired, alternative="greater", family=1, draws=1500):
+    # normal data shifted by d, the exact rank test at 0.05 / family; other draws than
+    # stats' own search
+    rng = np.random.default_rng(1000 + n)
+    side = "two-sided" if alternative == "two-sided" else "greater"
+    a = rng.normal(d, 1.0, (draws, n))
+    if paired:
+        p = sps.wilcoxon(a, alternative=side, method="exact", axis=1).pvalue
+    else:
+        b = rng.normal(0.0, 1.0, (draws, n))
+        p = sps.mannwhitneyu(a, b, alternative=side, method="exact", axis=1).pvalue
+    return np.mean(p * family < 0.05)
+
+
+@pytest.mark.parametrize(("d", "paired", "alternative", "family"),
+                         [(1.0, False, "greater", 1), (1.5, False, "greater", 1),
+                          (1.0, True, "greater", 1), (1.0, False, "two-sided", 1),
+                          (0.8, False, "greater", 3)])  # fmt: skip
+def test_seeds_for_power_are_the_fewest_at_which_the_exact_test_has_the_power(
+    d, paired, alternative, family
+):
+    n = stats.seeds_for_power(d, alternative, paired, family)
+    # 1,500 draws: the power's standard error is ~0.01, so 0.03 is three of them
+    assert _power_by_simulation(d, n, paired, alternative, family) > 0.77
+    assert _power_by_simulation(d, n - 1, paired, alternative, family) < 0.83
+
+
+def test_seeds_for_power_asks_more_than_the_normal_approximation_at_few_seeds():
+    # d = 1.5 one-sided: 2 (1.645 + 0.842)^2 / 1.5^2 x pi/3 = 5.76 -> 6 per group, at which
+    # the exact Mann-Whitney test has ~72 % power
+    assert _power_by_simulation(1.5, 6, paired=False) < 0.77
+    assert stats.seeds_for_power(1.5, "greater", paired=False) >= 7
     assert stats.seeds_for_power(0.0, "greater", paired=False) is None
     assert stats.seeds_for_power(-1.0, "greater", paired=False) is None
     # a huge effect still needs the seeds at which the test can reach 0.05 at all
     assert stats.seeds_for_power(50.0, "greater", paired=False) == 4
     assert stats.seeds_for_power(50.0, "greater", True) == 5
-    # two-sided: alpha split over both tails, 2 * (1.960 + 0.842)^2 * pi/3 = 16.4 -> 17
-    assert stats.seeds_for_power(1.0, "two-sided", paired=False) == 17
+    # a small effect: beyond 100 seeds the approximation, 2 (2.487 / 0.3)^2 pi/3 = 144
+    assert stats.seeds_for_power(0.3, "greater", paired=False) == 144
+
+
+def _sign_test_power_by_hand(n: int, share: float, level: float = 0.05) -> float:
+    # the fewest of n seeds in the claimed direction whose one-sided binomial p is below
+    # the level, then the chance of at least that many at the true share
+    tail = [sum(math.comb(n, j) for j in range(k, n + 1)) / 2**n for k in range(n + 2)]
+    k = next((k for k in range(n + 1) if tail[k] < level), None)
+    if k is None:
+        return 0.0
+    return sum(math.comb(n, j) * share**j * (1 - share) ** (n - j) for j in range(k, n + 1))
+
+
+def test_the_sign_test_asks_for_the_seeds_from_which_on_its_exact_power_holds():
+    # at a share of 2/3 (effect 1/3) the power saw-tooths: 58 seeds reach 80 %, 59 do not,
+    # and from 60 on every count does
+    share = 2 / 3
+    assert _sign_test_power_by_hand(58, share) >= 0.8 > _sign_test_power_by_hand(59, share)
+    assert all(_sign_test_power_by_hand(n, share) >= 0.8 for n in range(60, 130))
+    assert stats.sign_test_seeds(1 / 3) == 60
+    # a family of 4: 0.0125
+    n4 = stats.sign_test_seeds(1 / 3, 4)
+    assert _sign_test_power_by_hand(n4 - 1, share, 0.0125) < 0.8
+    assert all(_sign_test_power_by_hand(n, share, 0.0125) >= 0.8 for n in range(n4, n4 + 60))
+    assert stats.sign_test_seeds(1.0) == 5  # every seed in the direction: 2^-5 < 0.05
+    assert stats.sign_test_seeds(0.0) is None and stats.sign_test_seeds(-0.2) is None
 
 
 def test_wilcoxon_is_paired():
@@ -266,7 +319,8 @@ def test_permutation_test_effect_and_seeds_needed():
     target4 = 2.2414027 + 0.8416212  # z at 1 - 0.0125, z at 0.8
     assert fam.needed == max(5, math.ceil(6 * (target4 / z) ** 2)) > t.needed
     assert fam.inconclusive_reason.endswith(
-        f"about {fam.needed} seeds per group for 80% power at effect size z = {z:.2g}"
+        f"about {fam.needed} seeds per group for 80% power at the observed z = {z:.2g} "
+        "(of 6 vs 6 seeds)"
     )
 
 
@@ -274,11 +328,11 @@ def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
     assert stats.sign_test([1, 1, 1, 1, 9, 9], 4.0, "less").effect == pytest.approx(1 / 3)
     assert stats.sign_test([1, 2, 3], 4.0, "less").effect == pytest.approx(1.0)
     assert stats.sign_test([4, 4, 4], 4.0, "less").p == 1.0  # every value tied: no evidence
-    # 4 of 6 below: 2 x 4/6 - 1 = 1/3, named as what it is (not a d), and its seeds:
-    # (z_0.95 + z_0.8)^2 / (1/3)^2 x pi/3 = 58.3 -> 59
+    # 4 of 6 below: 2 x 4/6 - 1 = 1/3, named as what it is (not a d), with the share, and
+    # its seeds: the sign test's exact power at a share of 2/3 holds from 60 on (below)
     t = stats.sign_test([1, 2, 3, 3.5, 5, 6], 4.0, "less")
-    assert t.needed == 59 and t.inconclusive_reason.endswith(
-        "about 59 seeds per group for 80% power at effect size 2 x share - 1 = 0.33"
+    assert t.needed == 60 and t.inconclusive_reason.endswith(
+        "about 60 seeds for 80% power at effect size 2 x share - 1 = 0.33 (a share of 0.67)"
     )
 
 
@@ -397,9 +451,10 @@ def test_permutation_tests_effect_is_the_observed_z_against_the_null_by_hand():
         t = stats.permutation_test(lambda x, y: x.mean(1), a, b, "mean of a")
         z, p = by_hand(a, b)
         assert t.effect == pytest.approx(z) and t.p == pytest.approx(p)
-        # seeds for 80 % power grow as (target / z)^2 from the smaller group's 3; none when
-        # the effect points the other way (the second case: z = -0.29)
-        want = math.ceil(3 * (target / z) ** 2) if z > 0 else None
+        # seeds for 80 % power grow as (target / z)^2 from the groups' harmonic mean
+        # 2 x 3 x 4 / 7 (z grows with sqrt(n_a n_b / (n_a + n_b))); none when the effect
+        # points the other way (the second case: z = -0.29)
+        want = math.ceil(24 / 7 * (target / z) ** 2) if z > 0 else None
         assert abs(z) < 1 and t.needed == want
 
 
@@ -477,22 +532,17 @@ def test_wilcoxon_is_exact_at_any_number_of_pairs():
     assert stats.wilcoxon(np.arange(1.0, 31), np.zeros(30), "two-sided").p == 2.0**-29
 
 
-def _paired_seeds_by_hand(effect: float) -> int:
-    # one-sided 5 %, 80 % power, normal approximation for ONE sample of differences,
-    # inflated by pi/3 (rank tests vs t); an unpaired design would need twice as many
-    z = sps.norm.ppf(0.95) + sps.norm.ppf(0.8)
-    return math.ceil((z / effect) ** 2 * math.pi / 3)
-
-
 def test_paired_tests_ask_for_the_seeds_of_a_paired_design():
     rng = np.random.default_rng(5)
     diff = rng.normal(0.3, 1.0, size=12)
     w = stats.wilcoxon(diff, np.zeros(12), "greater")
     assert w.effect == pytest.approx(diff.mean() / diff.std(ddof=1))
-    assert w.needed == _paired_seeds_by_hand(w.effect) > 20
+    # one sample of differences: about half the seeds per group of two groups
+    unpaired = stats.seeds_for_power(w.effect, "greater", False)
+    assert w.needed == stats.seeds_for_power(w.effect, "greater", True) < 0.6 * unpaired
     s = stats.sign_test([1.0] * 6 + [-1.0] * 4, 0.0, "greater")  # 6 of 10 above 0
     assert s.effect == pytest.approx(0.2)
-    assert s.needed == _paired_seeds_by_hand(0.2)
+    assert s.needed == stats.sign_test_seeds(0.2)
 
 
 def test_a_permutation_test_runs_from_two_seeds_per_group():
@@ -554,25 +604,20 @@ def test_finite_or_none_keeps_integers_as_integers_for_json():
 # ---- the whole stats.py mutation run's survivors (docs/mutants.md, 2026-12-06 late) ----------
 
 
-def _unpaired_seeds_by_hand(effect: float, family: int = 1) -> int:
-    z = sps.norm.ppf(1 - 0.05 / family) + sps.norm.ppf(0.8)
-    return math.ceil(2 * (z / effect) ** 2 * math.pi / 3)
-
-
 def test_each_rank_test_asks_for_the_seeds_of_its_own_design_alone_and_in_a_family():
     rng = np.random.default_rng(3)
     a, b = rng.normal(0.8, 1, 6), rng.normal(0, 1, 6)
     mw, w = stats.mann_whitney(a, b), stats.wilcoxon(a, b)
     s = stats.sign_test([1.0] * 6 + [-1.0] * 3, 0.0, "greater")  # 6 of 9 above: effect 1/3
-    assert mw.needed == max(4, _unpaired_seeds_by_hand(mw.effect))  # two groups
-    z3 = sps.norm.ppf(1 - 0.05 / 3) + sps.norm.ppf(0.8)
+    assert mw.needed == stats.seeds_for_power(mw.effect, "greater", False)  # two groups
     # a test read back from a file has its name built at run time (not the literal)
     mw = dataclasses.replace(mw, name="".join(list(mw.name)))
     fam = stats.holm([mw, w, s])
     # at least the seeds that can reach 0.05 / 3: 4 for Mann-Whitney (1/70), 6 when paired (1/64)
-    assert fam[0].needed == max(4, _unpaired_seeds_by_hand(mw.effect, 3))
-    for t, d in ((fam[1], w.effect), (fam[2], 1 / 3)):  # paired: one sample of differences
-        assert t.needed == max(6, math.ceil((z3 / d) ** 2 * math.pi / 3)), t.name
+    assert fam[0].needed == stats.seeds_for_power(mw.effect, "greater", False, 3)
+    assert fam[1].needed == stats.seeds_for_power(w.effect, "greater", True, 3)  # differences
+    assert fam[2].needed == stats.sign_test_seeds(1 / 3, 3)
+    assert fam[0].needed > mw.needed and fam[2].needed > s.needed
 
 
 def test_why_inconclusive_names_the_reason_that_holds():
