@@ -81,6 +81,9 @@ class Test:
         if self.n_a < 2 or self.n_b < 2:
             return "inconclusive: needs at least 2 seeds per group"
         if not math.isfinite(self.effect) and self.p_used >= 1:
+            if self.diff:  # no spread, but the groups differ: the other way
+                return (f"inconclusive: {self.describe()}; the observed effect points the "
+                        f"other way (no spread; {self.diff_what} {self.diff:.3g})")  # fmt: skip
             return f"inconclusive: no difference observed ({self.describe()}; all values equal)"
         if self.min_p * self.family >= ALPHA:
             holm = f" (Holm over {self.family} tests)" if self.family > 1 else ""

@@ -336,6 +336,17 @@ def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
     )
 
 
+def test_constant_groups_that_differ_the_wrong_way_are_not_called_equal():
+    for test, what in ((stats.mann_whitney, "mean difference a - b -1"),
+                       (stats.wilcoxon, "mean paired difference a - b -1")):  # fmt: skip
+        t = test([1.0] * 4, [2.0] * 4)
+        assert t.inconclusive_reason.endswith(f"points the other way (no spread; {what})")
+        equal = test([1.0] * 4, [1.0] * 4).inconclusive_reason
+        assert (
+            equal.startswith("inconclusive: no difference observed") and "all values equal" in equal
+        )
+
+
 def test_a_lone_test_is_not_described_as_a_holm_family():
     t = stats.holm([stats.mann_whitney([5, 6, 7, 8, 9], [0, 1, 2, 3, 4])])[0]
     assert t.family == 1 and "Holm" not in t.describe()
