@@ -384,7 +384,9 @@ def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
     ("images", "labels", "message"),
     [(np.zeros((3, 17, 16, 1)), None, r"images have shape \(17, 16, 1\), classifier expects"),
      (np.zeros((3, 16, 16, 1)), np.zeros((3, 1)), r"labels must be \(3,\), got shape \(3, 1\)"),
-     (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)")],
+     (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)"),
+     (np.zeros((3, 16, 16)), None, r"images must be \(N, H, W, C\), got shape \(3, 16, 16\)"),
+     (np.zeros((3, 16, 16, 1)), np.array([0, -1, 2]), "labels must be non-negative")],
 )  # fmt: skip
 def test_images_and_labels_of_the_wrong_shape_are_refused_by_message(images, labels, message):
     with pytest.raises(ValueError, match=message):
@@ -392,6 +394,16 @@ def test_images_and_labels_of_the_wrong_shape_are_refused_by_message(images, lab
             cl._check_images(images, (16, 16, 1))
         else:
             cl._check_data(images, labels)
+
+
+def test_labels_are_class_indices_below_the_number_of_classes(digits):
+    x, y = digits
+    _, labels = cl._check_data(np.zeros((3, 16, 16, 1)), np.array([1, 2, 1]))  # no class 0
+    assert labels.tolist() == [1, 2, 1]
+    with pytest.raises(ValueError, match="label 3 out of range for num_classes=3"):
+        cl.train_classifier(x[:4], np.array([0, 1, 2, 3]), num_classes=3, steps=1)
+    c = cl.train_classifier(x[:4], np.array([0, 1, 2, 3]), num_classes=4, steps=1)
+    assert c.num_classes == 4
 
 
 def test_the_training_recipe_is_passed_by_keyword():
