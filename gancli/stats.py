@@ -251,16 +251,13 @@ def sign_test_seeds(effect: float, family: int = 1) -> int | None:
     claimed direction with probability (1 + effect) / 2. Exact binomial arithmetic."""
     if not math.isfinite(effect) or effect <= 0:
         return None
-    if effect >= 1:
-        return min_seeds(True, "greater", family)
     level, share = ALPHA / family, (1 + effect) / 2
     z = sps.norm.ppf(1 - level) + sps.norm.ppf(POWER)
     top = max(50, 4 * math.ceil((z / effect) ** 2))
     ns = np.arange(1, top + 1)
     ks = np.arange(top + 1)
-    # the fewest successes significant at each n: P(X >= k | n, 1/2) < level
+    # the fewest successes significant at each n: P(X >= k | n, 1/2) < level (0 for k > n)
     null_tail = sps.binom.sf(ks[None, :] - 1, ns[:, None], 0.5)
-    null_tail[ks[None, :] > ns[:, None]] = 0.0
     critical = np.argmax(null_tail < level, axis=1)
     reachable = null_tail[np.arange(top), critical] < level
     power = np.where(reachable, sps.binom.sf(critical - 1, ns, share), 0.0)
