@@ -385,6 +385,7 @@ def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
     [(np.zeros((3, 17, 16, 1)), None, r"images have shape \(17, 16, 1\), classifier expects"),
      (np.zeros((3, 16, 16, 1)), np.zeros((3, 1)), r"labels must be \(3,\), got shape \(3, 1\)"),
      (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)"),
+     (np.zeros((3, 16, 16, 1)), np.zeros(4), r"labels must be \(3,\), got shape \(4,\)"),
      (np.zeros((3, 16, 16)), None, r"images must be \(N, H, W, C\), got shape \(3, 16, 16\)"),
      (np.zeros((3, 16, 16, 1)), np.array([0, -1, 2]), "labels must be non-negative")],
 )  # fmt: skip
