@@ -181,6 +181,14 @@ def test_seeds_for_power_asks_more_than_the_normal_approximation_at_few_seeds():
     assert stats.seeds_for_power(0.3, "greater", paired=False) == 144
 
 
+def test_the_power_search_stops_when_the_power_never_comes(monkeypatch):
+    # a simulation that never reaches 80 % (a broken test, a pathological effect) must not
+    # climb forever: the search stops at 2 n0 + 10, within one step of 10 %
+    monkeypatch.setattr(stats, "_rank_test_power", lambda *a: 0.0)
+    n = stats._fewest_with_power.__wrapped__(0.9, "greater", False, 1, 20)
+    assert 50 <= n <= 55
+
+
 def _sign_test_power_by_hand(n: int, share: float, level: float = 0.05) -> float:
     # the fewest of n seeds in the claimed direction whose one-sided binomial p is below
     # the level, then the chance of at least that many at the true share
