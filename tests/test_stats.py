@@ -156,7 +156,8 @@ def _power_by_simulation(d, n, paired, alternative="greater", family=1, draws=15
 
 @pytest.mark.parametrize(("d", "paired", "alternative", "family"),
                          [(1.0, False, "greater", 1), (1.5, False, "greater", 1),
-                          (1.0, True, "greater", 1), (1.0, False, "two-sided", 1),
+                          (1.0, True, "greater", 1), (0.45, True, "greater", 1),
+                          (1.0, False, "two-sided", 1),
                           (0.8, False, "greater", 3)])  # fmt: skip
 def test_seeds_for_power_are_the_fewest_at_which_the_exact_test_has_the_power(
     d, paired, alternative, family
