@@ -257,11 +257,11 @@ def sign_test_seeds(effect: float, family: int = 1) -> int | None:
     top = max(50, 4 * math.ceil((z / effect) ** 2))
     ns = np.arange(1, top + 1)
     ks = np.arange(top + 1)
-    # the fewest successes significant at each n: P(X >= k | n, 1/2) < level (0 for k > n)
+    # the fewest successes significant at each n: P(X >= k | n, 1/2) < level; where no
+    # count of n can be, k = n + 1 is found (its tail is 0), and its power is 0
     null_tail = sps.binom.sf(ks[None, :] - 1, ns[:, None], 0.5)
     critical = np.argmax(null_tail < level, axis=1)
-    reachable = null_tail[np.arange(top), critical] < level
-    power = np.where(reachable, sps.binom.sf(critical - 1, ns, share), 0.0)
+    power = sps.binom.sf(critical - 1, ns, share)
     short = ns[power < POWER]  # seed counts that fall short (n = 1 always does)
     return int(short[-1]) + 1
 
