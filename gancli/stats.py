@@ -99,12 +99,15 @@ class Test:
         if not math.isfinite(self.effect) or self.effect < 0:
             return f"{said}; the observed effect points the other way ({effect})"
         if self.needed:
-            per = "seeds" if self.paired else "seeds per group"
+            # pairs for Wilcoxon, seeds for the one-sample sign test, per group otherwise
+            per = {"d": "pairs" if self.paired else "seeds per group", "z": "seeds per group",
+                   "share": "seeds"}[self.effect_kind]  # fmt: skip
             share = (1 + self.effect) / 2
-            at = {"d": f"effect size {effect}",
-                  "z": f"the observed {effect} (of {self.n_a} vs {self.n_b} seeds)",
+            at = {"d": f"effect size {'paired ' if self.paired else ''}{effect}",
+                  "z": f"the {effect} observed with {self.n_a} vs {self.n_b} seeds",
                   "share": f"effect size {effect} (a share of {share:.2g})"}  # fmt: skip
-            said += f"; about {self.needed} {per} for {POWER:.0%} power at {at[self.effect_kind]}"
+            said += (f"; about {self.needed} {per} for {POWER:.0%} power of this test at "
+                     f"{at[self.effect_kind]}")  # fmt: skip
         return said
 
     def seeds_for(self, family: int = 1) -> int | None:
@@ -200,7 +203,7 @@ def seeds_for_power(
     data are normal and shifted by `effect_size` (Cohen's d in the claimed direction).
 
     The normal approximation inflated by pi/3 (the rank tests' efficiency relative to the
-    t-test) asks too few at small n (6 seeds at d = 1.5 give Mann-Whitney 72 % power), so
+    t-test) asks too few at small n (6 seeds at d = 1.5 give Mann-Whitney about 74 % power), so
     up to 100 seeds the power is simulated (POWER_DRAWS experiments per count, fixed draws)
     and the fewest seeds reaching POWER are returned; never below the fewest at which the
     test can reach significance at all. None when the effect is zero or points the other

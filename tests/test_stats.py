@@ -117,7 +117,7 @@ def test_not_significant_with_enough_seeds_estimates_seeds_for_power():
     t = stats.mann_whitney(a, b, "greater")
     assert not t.significant and t.effect > 0
     assert t.needed is not None and t.needed > 6
-    assert f"about {t.needed} seeds per group for 80% power at effect size d = " in (
+    assert f"about {t.needed} seeds per group for 80% power of this test at effect size d = " in (
         t.inconclusive_reason
     )
 
@@ -170,7 +170,7 @@ def test_seeds_for_power_are_the_fewest_at_which_the_exact_test_has_the_power(
 
 def test_seeds_for_power_asks_more_than_the_normal_approximation_at_few_seeds():
     # d = 1.5 one-sided: 2 (1.645 + 0.842)^2 / 1.5^2 x pi/3 = 5.76 -> 6 per group, at which
-    # the exact Mann-Whitney test has ~72 % power
+    # the exact Mann-Whitney test has about 74 % power
     assert _power_by_simulation(1.5, 6, paired=False) < 0.77
     assert stats.seeds_for_power(1.5, "greater", paired=False) >= 7
     assert stats.seeds_for_power(0.0, "greater", paired=False) is None
@@ -328,8 +328,8 @@ def test_permutation_test_effect_and_seeds_needed():
     target4 = 2.2414027 + 0.8416212  # z at 1 - 0.0125, z at 0.8
     assert fam.needed == max(5, math.ceil(6 * (target4 / z) ** 2)) > t.needed
     assert fam.inconclusive_reason.endswith(
-        f"about {fam.needed} seeds per group for 80% power at the observed z = {z:.2g} "
-        "(of 6 vs 6 seeds)"
+        f"about {fam.needed} seeds per group for 80% power of this test at the z = {z:.2g} "
+        "observed with 6 vs 6 seeds"
     )
 
 
@@ -341,7 +341,8 @@ def test_sign_test_effect_is_the_share_beyond_a_coin_flip():
     # its seeds: the sign test's exact power at a share of 2/3 holds from 60 on (below)
     t = stats.sign_test([1, 2, 3, 3.5, 5, 6], 4.0, "less")
     assert t.needed == 60 and t.inconclusive_reason.endswith(
-        "about 60 seeds for 80% power at effect size 2 x share - 1 = 0.33 (a share of 0.67)"
+        "about 60 seeds for 80% power of this test at effect size 2 x share - 1 = 0.33 "
+        "(a share of 0.67)"
     )
 
 
@@ -560,6 +561,9 @@ def test_paired_tests_ask_for_the_seeds_of_a_paired_design():
     # one sample of differences: about half the seeds per group of two groups
     unpaired = stats.seeds_for_power(w.effect, "greater", False)
     assert w.needed == stats.seeds_for_power(w.effect, "greater", True) < 0.6 * unpaired
+    assert f"about {w.needed} pairs for 80% power of this test at effect size paired d = " in (
+        w.inconclusive_reason
+    )
     s = stats.sign_test([1.0] * 6 + [-1.0] * 4, 0.0, "greater")  # 6 of 10 above 0
     assert s.effect == pytest.approx(0.2)
     assert s.needed == stats.sign_test_seeds(0.2)
