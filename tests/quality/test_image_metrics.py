@@ -387,6 +387,7 @@ def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
      (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)"),
      (np.zeros((3, 16, 16, 1)), np.zeros(4), r"labels must be \(3,\), got shape \(4,\)"),
      (np.zeros((3, 16, 16)), None, r"images must be \(N, H, W, C\), got shape \(3, 16, 16\)"),
+     (np.zeros((3, 16, 16, 1, 1)), None, r"images must be \(N, H, W, C\), got shape"),
      (np.zeros((3, 16, 16, 1)), np.array([0, -1, 2]), "labels must be non-negative")],
 )  # fmt: skip
 def test_images_and_labels_of_the_wrong_shape_are_refused_by_message(images, labels, message):
@@ -401,8 +402,9 @@ def test_labels_are_class_indices_below_the_number_of_classes(digits):
     x, y = digits
     _, labels = cl._check_data(np.zeros((3, 16, 16, 1)), np.array([1, 2, 1]))  # no class 0
     assert labels.tolist() == [1, 2, 1]
-    with pytest.raises(ValueError, match="label 3 out of range for num_classes=3"):
-        cl.train_classifier(x[:4], np.array([0, 1, 2, 3]), num_classes=3, steps=1)
+    for top in (3, 5):  # at and beyond the number of classes
+        with pytest.raises(ValueError, match=f"label {top} out of range for num_classes=3"):
+            cl.train_classifier(x[:4], np.array([0, 1, 2, top]), num_classes=3, steps=1)
     c = cl.train_classifier(x[:4], np.array([0, 1, 2, 3]), num_classes=4, steps=1)
     assert c.num_classes == 4
 
