@@ -386,6 +386,7 @@ def test_the_stages_bring_the_larger_side_to_8_pixels_with_none_to_spare():
      (np.zeros((3, 16, 16, 1)), np.zeros((3, 1)), r"labels must be \(3,\), got shape \(3, 1\)"),
      (np.zeros((3, 16, 16, 1)), np.zeros(2), r"labels must be \(3,\), got shape \(2,\)"),
      (np.zeros((3, 16, 16, 1)), np.zeros(4), r"labels must be \(3,\), got shape \(4,\)"),
+     (np.zeros((3, 16, 16, 1)), np.zeros(()), r"labels must be \(3,\), got shape \(\)"),
      (np.zeros((3, 16, 16)), None, r"images must be \(N, H, W, C\), got shape \(3, 16, 16\)"),
      (np.zeros((3, 16, 16, 1, 1)), None, r"images must be \(N, H, W, C\), got shape"),
      (np.zeros((3, 16, 16, 1)), np.array([0, -1, 2]), "labels must be non-negative")],
@@ -435,17 +436,21 @@ def test_the_classifier_is_a_cnn_with_one_3x3_conv_per_stage_then_two_dense_laye
                        "Dense_0": (4 * 4 * 64, 128), "Dense_1": (128, 10)}  # fmt: skip
 
 
-def test_a_cache_file_of_other_data_at_this_datas_path_is_retrained(digits, tmp_path, monkeypatch):
+@pytest.mark.parametrize("cached", ["higher", "lower"])
+def test_a_cache_file_of_other_data_at_this_datas_path_is_retrained(
+    digits, tmp_path, monkeypatch, cached
+):
     x, y = digits
     data = {cl.data_key(*d): d for d in ((x[:600], y[:600]), (x[1:601], y[1:601]))}
     hi, lo = max(data), min(data)
-    cl.load_or_train_classifier(*data[hi], cache_dir=tmp_path, steps=CACHE_STEPS)
+    src_key, dst_key = (hi, lo) if cached == "higher" else (lo, hi)
+    cl.load_or_train_classifier(*data[src_key], cache_dir=tmp_path, steps=CACHE_STEPS)
     (src,) = tmp_path.glob("*.npz")
-    # the file of the data whose key sorts higher, renamed to the other data's entry
-    src.rename(tmp_path / src.name.replace(hi, lo))
+    # the file of the data whose key sorts higher (or lower), renamed to the other's entry
+    src.rename(tmp_path / src.name.replace(src_key, dst_key))
     calls = _count_training(monkeypatch)
     with pytest.warns(RuntimeWarning, match="belongs to other data"):
-        cl.load_or_train_classifier(*data[lo], cache_dir=tmp_path, steps=CACHE_STEPS)
+        cl.load_or_train_classifier(*data[dst_key], cache_dir=tmp_path, steps=CACHE_STEPS)
     assert len(calls) == 1
 
 
