@@ -120,7 +120,7 @@ class Test:
         if self.effect_kind == "z":
             # z grows with sqrt(n_a n_b / (n_a + n_b)): scale the harmonic mean of the
             # groups' seeds until the expected z reaches the target
-            target = sps.norm.ppf(1 - _alpha(self.alternative, family)) + sps.norm.ppf(POWER)
+            target = _z_for_power(_alpha(self.alternative, family))
             base = 2 * self.n_a * self.n_b / (self.n_a + self.n_b)
             n = math.ceil(base * (target / self.effect) ** 2)
             return max(min_seeds(self.paired, self.alternative, family), n)
@@ -192,6 +192,12 @@ def _alpha(alternative: str, family: int) -> float:
     return ALPHA / family / (2 if alternative == "two-sided" else 1)
 
 
+def _z_for_power(level: float) -> float:
+    """The standardised effect a normal statistic must have to pass `level` (one tail)
+    with probability POWER: z_(1 - level) + z_POWER."""
+    return float(sps.norm.ppf(1 - level) + sps.norm.ppf(POWER))
+
+
 def seeds_for_power(
     effect_size: float,
     alternative: str,
@@ -210,21 +216,21 @@ def seeds_for_power(
     way: no number of seeds makes a wrong-way effect significant."""
     if not math.isfinite(effect_size) or effect_size <= 0:
         return None
-    z = sps.norm.ppf(1 - _alpha(alternative, family)) + sps.norm.ppf(POWER)
+    z = _z_for_power(_alpha(alternative, family))
     n0 = math.ceil((1 if paired else 2) * (z / effect_size) ** 2 * math.pi / 3)
-    floor = min_seeds(paired, alternative, family)
     if n0 > 100:  # many seeds: the approximation holds
         return n0
-    return _fewest_with_power(float(effect_size), alternative, paired, family, max(floor, n0))
+    return _fewest_with_power(float(effect_size), alternative, paired, family, n0)
 
 
 @functools.lru_cache(maxsize=4096)
 def _fewest_with_power(d: float, alternative: str, paired: bool, family: int, n0: int) -> int:
-    """From the approximation's n0: up while the simulated power falls short, then down
-    while one seed fewer still reaches it (never below the test's floor). The climb stops
-    at 2 n0 + 10, far above where the power gets (about n0 + 2 at few seeds, n0 at many)."""
+    """From the approximation's n0 (raised to the test's floor, the fewest seeds that can
+    reach the level at all): up while the simulated power falls short, then down while one
+    seed fewer still reaches it (never below the floor). The climb stops at 2 n0 + 10, far
+    above where the power gets (about n0 + 2 at few seeds, n0 at many)."""
     floor = min_seeds(paired, alternative, family)
-    n = n0
+    n = n0 = max(floor, n0)
     while n < 2 * n0 + 10 and _rank_test_power(d, n, alternative, paired, family) < POWER:
         n += max(1, n // 10)
     while n > floor and _rank_test_power(d, n - 1, alternative, paired, family) >= POWER:
@@ -256,8 +262,7 @@ def sign_test_seeds(effect: float, family: int = 1) -> int | None:
     if not math.isfinite(effect) or effect <= 0:
         return None
     level, share = ALPHA / family, (1 + effect) / 2
-    z = sps.norm.ppf(1 - level) + sps.norm.ppf(POWER)
-    top = max(50, 4 * math.ceil((z / effect) ** 2))
+    top = max(50, 4 * math.ceil((_z_for_power(level) / effect) ** 2))
     ns = np.arange(1, top + 1)
     ks = np.arange(top + 1)
     # the fewest successes significant at each n: P(X >= k | n, 1/2) < level; where no
