@@ -291,22 +291,33 @@ def test_cache_dir_from_env(digits, tmp_path, monkeypatch):
     cl.load_or_train_classifier(x[:600], y[:600], steps=CACHE_STEPS)
 
 
+def _edit_cache(path, edit) -> None:
+    """Load a cached classifier's arrays {name: array}, let `edit` change them in place,
+    and write them back."""
+    with np.load(path) as z:
+        arrays = {name: np.array(z[name]) for name in z.files}
+    edit(arrays)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
 def _rewrite_arrays(path, change) -> None:
     """Rewrite a cached classifier's arrays: the same tree, one bias a value short or long,
     or its metadata from a later or an earlier version of the recipe."""
-    with np.load(path) as z:
-        arrays = {name: np.array(z[name]) for name in z.files}
-    name = next(k for k in arrays if k.startswith("p/") and arrays[k].ndim == 1)
-    if change == "short":
-        arrays[name] = arrays[name][:-1]
-    elif change == "long":
-        arrays[name] = np.append(arrays[name], 0.0)
-    else:
-        meta = json.loads(str(arrays["__meta__"]))
-        step = 1 if change == "newer" else -1
-        arrays["__meta__"] = np.array(json.dumps({**meta, "version": meta["version"] + step}))
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
+
+    def edit(arrays):
+        name = next(k for k in arrays if k.startswith("p/") and arrays[k].ndim == 1)
+        if change == "short":
+            arrays[name] = arrays[name][:-1]
+        elif change == "long":
+            arrays[name] = np.append(arrays[name], 0.0)
+        else:
+            meta = json.loads(str(arrays["__meta__"]))
+            step = 1 if change == "newer" else -1
+            version = meta["version"] + step
+            arrays["__meta__"] = np.array(json.dumps({**meta, "version": version}))
+
+    _edit_cache(path, edit)
 
 
 @pytest.mark.parametrize(
@@ -356,12 +367,11 @@ def test_a_cache_file_is_never_unpickled(digits, tmp_path, monkeypatch):
         def __reduce__(self):
             return os.mkdir, (str(marker),)
 
-    with np.load(path) as z:
-        arrays = {name: np.array(z[name]) for name in z.files}
-    name = next(k for k in arrays if k.startswith("p/"))
-    arrays[name] = np.array([Payload()], dtype=object)
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
+    def plant(arrays):
+        name = next(k for k in arrays if k.startswith("p/"))
+        arrays[name] = np.array([Payload()], dtype=object)
+
+    _edit_cache(path, plant)
     calls = _count_training(monkeypatch)
     with pytest.warns(RuntimeWarning, match="retraining"):
         cl.load_or_train_classifier(x, y, cache_dir=tmp_path, steps=CACHE_STEPS)
